@@ -1,0 +1,296 @@
+"""The loss registry: per-example loss, its gradient with respect to the
+output a, the float64 forms for the cross-check, and the LaTeX a teacher
+writes -- with the 1/2 or 1/n factor always shown.
+
+Output rules that textbooks simplify are kept as *paired rules*: softmax with
+cross-entropy gives dL/dz = a - t (for targets summing to 1), sigmoid with
+binary cross-entropy gives dL/dz = a - t.  The engine uses a paired rule when
+the output activation matches, the chain dL/da * g'(z) otherwise.
+"""
+
+from __future__ import annotations
+
+from string import Template
+from typing import Callable
+
+from .errors import SolveError
+from .exact import MP, ONE, ZERO, Irr, Q, irr, is_rational, q_str, to_mpf
+from .printing import q_latex
+
+
+def ln(x, what: Callable[[], str]):
+    """Natural log, exact where it can be (ln 1 = 0)."""
+    if is_rational(x):
+        if x <= 0:
+            raise SolveError(f"{what()}: log of {'zero' if not x else 'a negative number'} ({q_str(x)})")
+        if x == 1:
+            return ZERO
+        return irr(MP.log(to_mpf(x)), _LogForm(x))
+    if x.v <= 0:
+        raise SolveError(f"{what()}: log of {'zero' if not x.v else 'a negative number'}")
+    return irr(MP.log(x.v))
+
+
+class _LogForm:
+    __slots__ = ("q",)
+
+    def __init__(self, q):
+        self.q = q
+
+    def __call__(self):
+        return (f"log({q_str(self.q)})", f"\\ln\\left({q_latex(self.q)}\\right)")
+
+
+class Loss:
+    name = ""
+    #: per-example loss in LaTeX; ${a} and ${t} stand for the output and target symbols
+    tex = ""
+    #: one term of the sum, ${a} and ${t} standing for numbers
+    tex_term = ""
+    #: the factor in front of the sum (${n}: the number of outputs); "" for none
+    tex_outer = ""
+    #: dL/da_k in LaTeX, entry by entry
+    tex_grad = ""
+    #: dL/da as a vector formula; ${a}, ${t} (and ${n}) may be symbols or matrices
+    tex_grad_vec = ""
+    #: whether tex_grad_vec reads well with matrices substituted
+    grad_subst = True
+    #: one-line statement of the factor convention
+    factor_note = ""
+    #: name of the required output activation, if any
+    requires_output: str | None = None
+
+    # display helpers (symbols or numbers go in; LaTeX comes out) --------
+    def formula_tex(self, a: str, t: str) -> str:
+        return Template(self.tex).substitute(a=a, t=t)
+
+    def term_tex(self, a: str, t: str) -> str:
+        return Template(self.tex_term).substitute(a=a, t=t)
+
+    def outer_tex(self, n: int) -> str:
+        return Template(self.tex_outer).substitute(n=n)
+
+    def grad_tex(self, a: str, t: str) -> str:
+        return Template(self.tex_grad).substitute(a=a, t=t)
+
+    def grad_vec_tex(self, a: str, t: str, n="n") -> str:
+        return Template(self.tex_grad_vec).substitute(a=a, t=t, n=n)
+
+    def terms(self, a: list, t: list, what) -> list:
+        """The per-output terms whose sum (times :meth:`outer`) is L."""
+        raise NotImplementedError
+
+    def outer(self, n: int):
+        """The factor in front of the sum (1/2, 1/n, -1, 1)."""
+        return ONE
+
+    def value(self, a: list, t: list, what) -> tuple[list, object]:
+        terms = self.terms(a, t, what)
+        total = ZERO
+        for x in terms:
+            total = total + x
+        return terms, self.outer(len(a)) * total
+
+    def grad(self, a: list, t: list, what) -> list:
+        raise NotImplementedError
+
+    def np_value(self, A, T):
+        """Per-example losses (a row) from float64 matrices."""
+        raise NotImplementedError
+
+    def np_grad(self, A, T):
+        raise NotImplementedError
+
+    def paired(self, activation_name: str) -> str | None:
+        """Name of the simplified output rule for this output activation."""
+        return None
+
+
+class HalfSSE(Loss):
+    name = "half_sse"
+    tex = r"\frac{1}{2}\sum_{k}\left(${a}_{k} - ${t}_{k}\right)^{2}"
+    tex_term = r"\left(${a} - ${t}\right)^{2}"
+    tex_outer = r"\frac{1}{2}"
+    tex_grad = r"${a}_{k} - ${t}_{k}"
+    tex_grad_vec = r"${a} - ${t}"
+    factor_note = "half_sse carries the factor 1/2, so its derivative is a - t"
+
+    def terms(self, a, t, what):
+        return [(x - y) * (x - y) for x, y in zip(a, t)]
+
+    def outer(self, n):
+        return Q(1, 2)
+
+    def grad(self, a, t, what):
+        return [x - y for x, y in zip(a, t)]
+
+    def np_value(self, A, T):
+        return 0.5 * ((A - T) ** 2).sum(axis=0)
+
+    def np_grad(self, A, T):
+        return A - T
+
+
+class SSE(Loss):
+    name = "sse"
+    tex = r"\sum_{k}\left(${a}_{k} - ${t}_{k}\right)^{2}"
+    tex_term = r"\left(${a} - ${t}\right)^{2}"
+    tex_outer = r""
+    tex_grad = r"2\left(${a}_{k} - ${t}_{k}\right)"
+    tex_grad_vec = r"2\left(${a} - ${t}\right)"
+    factor_note = "sse has no factor 1/2, so its derivative is 2(a - t)"
+
+    def terms(self, a, t, what):
+        return [(x - y) * (x - y) for x, y in zip(a, t)]
+
+    def grad(self, a, t, what):
+        return [2 * (x - y) for x, y in zip(a, t)]
+
+    def np_value(self, A, T):
+        return ((A - T) ** 2).sum(axis=0)
+
+    def np_grad(self, A, T):
+        return 2 * (A - T)
+
+
+class MSE(Loss):
+    name = "mse"
+    tex = r"\frac{1}{n}\sum_{k=1}^{n}\left(${a}_{k} - ${t}_{k}\right)^{2}"
+    tex_term = r"\left(${a} - ${t}\right)^{2}"
+    tex_outer = r"\frac{1}{${n}}"
+    tex_grad = r"\frac{2}{n}\left(${a}_{k} - ${t}_{k}\right)"
+    tex_grad_vec = r"\frac{2}{${n}}\left(${a} - ${t}\right)"
+    factor_note = "mse averages over the n outputs, so its derivative is (2/n)(a - t)"
+
+    def terms(self, a, t, what):
+        return [(x - y) * (x - y) for x, y in zip(a, t)]
+
+    def outer(self, n):
+        return Q(1, n)
+
+    def grad(self, a, t, what):
+        c = Q(2, len(a))
+        return [c * (x - y) for x, y in zip(a, t)]
+
+    def np_value(self, A, T):
+        return ((A - T) ** 2).mean(axis=0)
+
+    def np_grad(self, A, T):
+        return 2 * (A - T) / A.shape[0]
+
+
+class CrossEntropy(Loss):
+    name = "cross_entropy"
+    tex = r"-\sum_{k} ${t}_{k}\ln ${a}_{k}"
+    tex_term = r"${t}\ln ${a}"
+    tex_outer = r"-"
+    tex_grad = r"-\frac{${t}_{k}}{${a}_{k}}"
+    tex_grad_vec = r"-${t} \oslash ${a}"
+    grad_subst = False
+    factor_note = "cross_entropy has no extra factor; terms with t_k = 0 contribute 0"
+    requires_output = "softmax"
+
+    def terms(self, a, t, what):
+        out = []
+        for k, (x, y) in enumerate(zip(a, t), 1):
+            out.append(ZERO if not y else y * ln(x, lambda k=k: f"{what()}, output {k}"))
+        return out
+
+    def outer(self, n):
+        return Q(-1)
+
+    def grad(self, a, t, what):
+        out = []
+        for k, (x, y) in enumerate(zip(a, t), 1):
+            if not y:
+                out.append(ZERO)
+            elif not x:
+                raise SolveError(f"{what()}, output {k}: division by zero (a = 0 with t != 0)")
+            else:
+                out.append(-y / x)
+        return out
+
+    def np_value(self, A, T):
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            logs = np.where(T != 0, np.log(np.where(A > 0, A, 1.0)), 0.0)
+        return -(T * logs).sum(axis=0)
+
+    def np_grad(self, A, T):
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            return np.where(T != 0, -T / A, 0.0)
+
+    def paired(self, activation_name):
+        return "softmax_ce" if activation_name == "softmax" else None
+
+
+class BinaryCrossEntropy(Loss):
+    name = "binary_cross_entropy"
+    tex = r"-\sum_{k}\left[${t}_{k}\ln ${a}_{k} + \left(1 - ${t}_{k}\right)\ln\left(1 - ${a}_{k}\right)\right]"
+    tex_term = r"${t}\ln ${a} + \left(1 - ${t}\right)\ln\left(1 - ${a}\right)"
+    tex_outer = r"-"
+    tex_grad = r"\frac{${a}_{k} - ${t}_{k}}{${a}_{k}\left(1 - ${a}_{k}\right)}"
+    tex_grad_vec = r"\left(${a} - ${t}\right) \oslash \left(${a} \odot \left(1 - ${a}\right)\right)"
+    grad_subst = False
+    factor_note = "binary_cross_entropy has no extra factor; a term whose coefficient t or 1 - t is 0 contributes 0"
+
+    def terms(self, a, t, what):
+        out = []
+        for k, (x, y) in enumerate(zip(a, t), 1):
+            w = lambda k=k: f"{what()}, output {k}"  # noqa: E731
+            term = ZERO
+            if y:
+                term = term + y * ln(x, w)
+            if 1 - y:
+                term = term + (1 - y) * ln(1 - x, w)
+            out.append(term)
+        return out
+
+    def outer(self, n):
+        return Q(-1)
+
+    def grad(self, a, t, what):
+        out = []
+        for k, (x, y) in enumerate(zip(a, t), 1):
+            g = ZERO
+            if y:
+                if not x:
+                    raise SolveError(f"{what()}, output {k}: division by zero (a = 0)")
+                g = g - y / x
+            if 1 - y:
+                if not (1 - x):
+                    raise SolveError(f"{what()}, output {k}: division by zero (a = 1)")
+                g = g + (1 - y) / (1 - x)
+            out.append(g)
+        return out
+
+    def np_value(self, A, T):
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            la = np.where(T != 0, np.log(np.where(A > 0, A, 1.0)), 0.0)
+            lb = np.where(T != 1, np.log(np.where(A < 1, 1 - A, 1.0)), 0.0)
+        return -(T * la + (1 - T) * lb).sum(axis=0)
+
+    def np_grad(self, A, T):
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            ga = np.where(T != 0, -T / A, 0.0)
+            gb = np.where(T != 1, (1 - T) / (1 - A), 0.0)
+        return ga + gb
+
+    def paired(self, activation_name):
+        return "sigmoid_bce" if activation_name == "sigmoid" else None
+
+
+REGISTRY: dict[str, Loss] = {
+    "half_sse": HalfSSE(),
+    "sse": SSE(),
+    "mse": MSE(),
+    "cross_entropy": CrossEntropy(),
+    "binary_cross_entropy": BinaryCrossEntropy(),
+}
