@@ -1,0 +1,214 @@
+"""The independent float64 recomputation that cross-checks every exact solve.
+
+The network is run again from the problem's inputs with NumPy: its own
+forward pass, loss, backward pass and updates, with numerically stable forms
+(log-sum-exp for softmax cross-entropy, sigmoid and tanh derivatives that do
+not cancel).  Every quantity of every step is then compared with the exact
+value.
+
+How close is close enough is measured, not guessed.  Two more runs of the
+same float code calibrate it: one in extended precision (``np.longdouble``,
+64-bit mantissa where the platform has it), whose distance from the float64
+run estimates float64's own rounding error, cancellation included; and one
+in float64 with every input nudged by a relative 1e-12 (a fixed random
+pattern), whose distance measures how sensitive a value is to its inputs.
+An entry passes when
+
+    |exact - f64| <= 1e-9 |exact| + 1e-15 scale + 10 (|f64 - f80| + |f64 - nudged|)
+
+where ``scale`` is the largest entry of that quantity.  Values float64 cannot
+hold (overflow, underflow) are not failures: they are listed as notes and the
+exact values are reported as always.
+
+Branch decisions of piecewise activations (relu at z = 0) follow the sign of
+the exact z: float64 cannot tell 0 from 1e-17, and the convention
+relu'(0) = 0 is about the exact value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import CrossCheckError
+from .exact import sign, to_float
+from .matrix import Mat
+
+NUDGE = 1e-12
+REL = 1e-9
+SCALE_FLOOR = 1e-15
+SENSITIVITY = 10.0
+TINY = 1e-290
+
+
+def to_np(M: Mat) -> np.ndarray:
+    return np.array([[to_float(x) for x in r] for r in M.rows], dtype=float).reshape(M.n, M.m)
+
+
+def to_long(M: Mat) -> np.ndarray:
+    """Extended-precision copy (correct to the longdouble's precision)."""
+    from .exact import MP, to_mpf
+
+    def conv(x):
+        v = to_mpf(x)
+        return np.longdouble(MP.nstr(v, 24, min_fixed=-30, max_fixed=30)) if v else np.longdouble(0)
+
+    with np.errstate(all="ignore"):
+        return np.array([[conv(x) for x in r] for r in M.rows], dtype=np.longdouble).reshape(M.n, M.m)
+
+
+def _signs(M: Mat) -> np.ndarray:
+    return np.array([[sign(x) for x in r] for r in M.rows], dtype=float).reshape(M.n, M.m)
+
+
+def float_step(problem, params, X, T, zsigns, eta, l2):
+    """One update in float64.  Returns (quantities, new params)."""
+    L = len(params)
+    acts = [l.activation for l in problem.layers]
+    m = X.shape[1]
+    one = X.dtype.type(1)
+    factor = one / m if problem.batch == "mean" else one
+    zs, as_ = [], []
+    A = X
+    with np.errstate(all="ignore"):
+        for (W, b), act in zip(params, acts):
+            Z = W @ A + b
+            A = act.np_column(Z) if act.vector else act.np_value(Z)
+            zs.append(Z)
+            as_.append(A)
+        gps = [None if act.vector else act.np_deriv(Z, s) for act, Z, s in zip(acts, zs, zsigns)]
+
+        loss = problem.loss
+        out = acts[-1]
+        if loss.name == "cross_entropy" and out.vector:
+            # lse - z_k = (top - z_k) + log1p(sum of exp(z_j - top) over j != argmax):
+            # no cancellation even when one class dominates
+            Z = zs[-1]
+            top = Z.max(axis=0, keepdims=True)
+            e = np.exp(Z - top)
+            first = (Z == top).cumsum(axis=0) == 1
+            rest = np.where(first & (Z == top), 0.0, e).sum(axis=0, keepdims=True)
+            per = (T * ((top - Z) + np.log1p(rest))).sum(axis=0)
+            delta = factor * (as_[-1] * T.sum(axis=0, keepdims=True) - T)
+        else:
+            per = loss.np_value(as_[-1], T)
+            g = loss.np_grad(as_[-1], T)
+            if loss.name == "binary_cross_entropy" and out.name == "sigmoid":
+                delta = factor * (as_[-1] - T)
+            elif out.vector:
+                G = factor * g
+                Aout = as_[-1]
+                delta = Aout * (G - (Aout * G).sum(axis=0, keepdims=True))
+            else:
+                delta = factor * g * gps[-1]
+        J = factor * per.sum()
+        J = np.asarray(J)
+        if l2:
+            J = J + l2 / 2 * sum((W * W).sum() for W, _ in params)
+
+        deltas = [None] * L
+        deltas[-1] = delta
+        for l in range(L - 2, -1, -1):
+            deltas[l] = (params[l + 1][0].T @ deltas[l + 1]) * gps[l]
+
+        layers, new = [], []
+        for l in range(L):
+            W, b = params[l]
+            A_prev = X if l == 0 else as_[l - 1]
+            gW = deltas[l] @ A_prev.T + (l2 * W if l2 else 0.0)
+            gb = deltas[l].sum(axis=1, keepdims=True)
+            W_new = W - eta * gW
+            b_new = b - eta * gb if problem.update_biases else b
+            layers.append(
+                {"z": zs[l], "a": as_[l], "delta": deltas[l], "grad_W": gW, "grad_b": gb, "W_new": W_new, "b_new": b_new}
+            )
+            new.append((W_new, b_new))
+    return {"loss": J.reshape(1, 1), "layers": layers}, new
+
+
+class _Checker:
+    def __init__(self):
+        self.skipped: dict[str, list[str]] = {}
+
+    def compare(self, where: str, exact: Mat, f: np.ndarray, p: np.ndarray, x: np.ndarray) -> None:
+        e = to_np(exact)
+        finite = np.isfinite(e)
+        scale = float(np.max(np.abs(e[finite]))) if finite.any() else 0.0
+        for i in range(e.shape[0]):
+            for j in range(e.shape[1]):
+                ev, fv, pv = e[i, j], f[i, j], p[i, j]
+                xv = float(x[i, j])
+                cell = f"{where}[{i + 1}][{j + 1}]" if e.size > 1 else where
+                if not np.isfinite(ev):
+                    self.skipped.setdefault("beyond the float64 range", []).append(cell)
+                    continue
+                if not np.isfinite(fv) or not np.isfinite(pv) or not np.isfinite(xv):
+                    self.skipped.setdefault("overflowed in float64", []).append(cell)
+                    continue
+                if abs(ev) < TINY and abs(fv) < TINY:
+                    if ev != fv:
+                        self.skipped.setdefault("below the float64 range", []).append(cell)
+                    continue
+                tol = REL * abs(ev) + SCALE_FLOOR * scale + SENSITIVITY * (abs(fv - pv) + abs(fv - xv)) + TINY
+                if abs(ev - fv) > tol:
+                    raise CrossCheckError(
+                        f"internal error: the exact solve and the float64 cross-check disagree at {cell}: "
+                        f"exact {ev!r}, float64 {fv!r}; this is a bug in stepsolver, please report it "
+                        "with the problem file"
+                    )
+
+    def notes(self) -> list[str]:
+        out = []
+        for why, cells in self.skipped.items():
+            shown = ", ".join(cells[:4]) + (f" and {len(cells) - 4} more" if len(cells) > 4 else "")
+            out.append(
+                f"{len(cells)} value(s) {why} ({shown}): the NumPy cross-check skipped them; "
+                "the exact values are reported"
+            )
+        return out
+
+
+def crosscheck(trace) -> list[str]:
+    """Recompute the trace in float64 and compare.  Returns notes for values
+    float64 cannot represent; raises CrossCheckError on a disagreement."""
+    problem = trace.problem
+    rng = np.random.default_rng(20261123)
+
+    def nudge(a: np.ndarray) -> np.ndarray:
+        return a * (1.0 + NUDGE * rng.uniform(-1.0, 1.0, size=a.shape))
+
+    params = [(to_np(l.W), to_np(l.b)) for l in problem.layers]
+    nparams = [(nudge(W), nudge(b)) for W, b in params]
+    Xall, Tall = to_np(problem.X), to_np(problem.T)
+    nX, nT = nudge(Xall), nudge(Tall)
+    eta, l2 = to_float(problem.learning_rate), to_float(problem.l2)
+    neta, nl2 = float(nudge(np.array([eta]))[0]), float(nudge(np.array([l2]))[0])
+    lparams = [(to_long(l.W), to_long(l.b)) for l in problem.layers]
+    lX, lT = to_long(problem.X), to_long(problem.T)
+    leta = to_long(Mat([[problem.learning_rate]]))[0, 0]
+    ll2 = to_long(Mat([[problem.l2]]))[0, 0]
+
+    checker = _Checker()
+    for step in trace.steps:
+        cols = [k - 1 for k in step.examples]
+        zsigns = [_signs(lt.z) for lt in step.layers]
+        res, params = float_step(problem, params, Xall[:, cols], Tall[:, cols], zsigns, eta, l2)
+        nres, nparams = float_step(problem, nparams, nX[:, cols], nT[:, cols], zsigns, neta, nl2)
+        lres, lparams = float_step(problem, lparams, lX[:, cols], lT[:, cols], zsigns, leta, ll2)
+        tag = f"step {step.index}" if len(trace.steps) > 1 else ""
+        checker.compare(_w(tag, "J"), Mat([[step.loss.total]]), res["loss"], nres["loss"], lres["loss"])
+        for lt, fl, nl, xl in zip(step.layers, res["layers"], nres["layers"], lres["layers"]):
+            for key, exact in (
+                ("z", lt.z),
+                ("a", lt.a),
+                ("delta", lt.delta),
+                ("grad_W", lt.grad_W),
+                ("grad_b", lt.grad_b),
+                ("W_new", lt.W_new),
+                ("b_new", lt.b_new),
+            ):
+                checker.compare(_w(tag, f"layer {lt.index} {key}"), exact, fl[key], nl[key], xl[key])
+    return checker.notes()
+
+
+def _w(tag: str, what: str) -> str:
+    return f"{tag}, {what}" if tag else what

@@ -1,0 +1,37 @@
+"""The result of a solve: the trace, plus rendering to every format."""
+
+from __future__ import annotations
+
+from .trace import Trace
+
+
+class Solution:
+    """A solved problem.  ``render(fmt)`` gives Markdown ("md"), a LaTeX
+    document ("latex") or JSON ("json"); ``to_dict()`` the JSON data."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+
+    @property
+    def problem(self):
+        return self.trace.problem
+
+    @property
+    def steps(self):
+        return self.trace.steps
+
+    def render(self, fmt: str = "md", **options) -> str:
+        from .render import RenderOptions, render
+
+        return render([self.trace], fmt, RenderOptions(**options) if options else None)
+
+    def to_dict(self) -> dict:
+        from .render import trace_to_dict
+
+        return trace_to_dict(self.trace)
+
+    def _repr_markdown_(self) -> str:
+        return self.render("md")
+
+    def __repr__(self) -> str:
+        return f"<Solution of {self.problem.name!r}: {len(self.steps)} step(s), J = {self.steps[0].loss.total}>"
