@@ -1,0 +1,179 @@
+"""The command line: a thin layer over the library.
+
+It parses arguments, calls the library, writes the output atomically, and
+turns every error into one line on stderr with an exit code:
+
+* 0  success (``check``: everything answered is correct)
+* 1  ``check`` only: something answered is wrong or carried
+* 2  bad input (problem or answers file, arguments), one line naming file and key
+* 3  internal error (including a failed NumPy cross-check): a bug, please report
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+EXIT_OK, EXIT_MARKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_INPUT)
+
+
+def _digits(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= v <= 30:
+        raise argparse.ArgumentTypeError("must be between 0 and 30")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="stepsolver",
+        description="Exact, step-by-step worked solutions of backpropagation exercises.",
+    )
+    parser.add_argument("--version", action="version", version=f"stepsolver {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    solve = sub.add_parser("solve", help="work a problem file step by step")
+    solve.add_argument("files", nargs="+", metavar="FILE", help="problem file(s) (TOML); several make one document")
+    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "json"], help="output format (default md)")
+    solve.add_argument("-o", "--output", metavar="OUT", help="write to OUT (atomically) instead of stdout")
+    solve.add_argument("--digits", type=_digits, default=4, help="decimal places of rounded values (default 4)")
+    solve.add_argument("--flavor", choices=["plain", "github"], default="plain", help="Markdown flavour: github writes display math as ```math fences")
+    solve.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
+    solve.set_defaults(run=cmd_solve)
+    return parser
+
+
+def cmd_solve(args) -> int:
+    from .engine import solve
+    from .errors import InputError, StepsolverError
+    from .printing import NumberStyle
+    from .problem import load_problem
+    from .render import RenderOptions, render
+
+    _refuse_overwriting_inputs(args.output, args.files)
+    if args.templates and not os.path.isdir(args.templates):
+        raise InputError("--templates: not a directory", file=args.templates)
+    traces = []
+    for path in args.files:
+        problem = load_problem(path)
+        try:
+            traces.append(solve(problem).trace)
+        except StepsolverError as exc:
+            raise exc.located(path)
+    options = RenderOptions(
+        style=NumberStyle(digits=args.digits), templates=args.templates, flavor=args.flavor
+    )
+    text = render(traces, args.format, options)
+    write_output(text, args.output)
+    return EXIT_OK
+
+
+def _refuse_overwriting_inputs(output: str | None, inputs) -> None:
+    from .errors import InputError
+
+    if not output or output == "-":
+        return
+    out = os.path.realpath(output)
+    for path in inputs:
+        if os.path.exists(path) and os.path.realpath(path) == out:
+            raise InputError("refusing to overwrite an input file with the output", file=output)
+    if os.path.isdir(output):
+        raise InputError("is a directory; give a file name for the output", file=output)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """stdout, or a file replaced only once the whole text is written."""
+    if not output or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from .errors import InputError
+
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise InputError("the output's directory does not exist", file=output)
+    fd, tmp = tempfile.mkstemp(prefix=".stepsolver-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if os.path.exists(output):
+            try:
+                os.chmod(tmp, os.stat(output).st_mode & 0o777)
+            except OSError:
+                pass
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, output)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .errors import StepsolverError
+
+    try:
+        return args.run(args)
+    except StepsolverError as exc:
+        sys.stderr.write(exc.line() + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); nothing more to say
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
+    except RecursionError:
+        sys.stderr.write("error: input nested too deeply to process\n")
+        return EXIT_INPUT
+    except MemoryError:
+        sys.stderr.write("error: out of memory: the input is too large\n")
+        return EXIT_INPUT
+    except OSError as exc:
+        name = getattr(exc, "filename", None)
+        where = f"{name}: " if name else ""
+        sys.stderr.write(f"error: {where}{exc.strerror or exc}\n")
+        return EXIT_INPUT
+    except Exception as exc:  # a bug: still one line, never a traceback
+        msg = str(exc).replace("\n", " ")[:300]
+        sys.stderr.write(
+            f"error: internal error ({type(exc).__name__}: {msg}); this is a bug in stepsolver, please report it\n"
+        )
+        if os.environ.get("STEPSOLVER_DEBUG"):
+            raise
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,368 @@
+"""Rendering a solved trace: one Jinja environment, a registry of formats.
+
+Layout lives only in ``templates/``; this module supplies the data and the
+helpers templates call to print numbers and matrices (``f.mat(M)``,
+``f.num(x)``, ``f.rel(...)``).  The environment uses StrictUndefined, so a
+typo in a template -- built-in or a teacher's override passed with
+``--templates DIR`` -- fails loudly, and LaTeX-friendly delimiters:
+
+* ``((* ... *))`` statements, ``((( ... )))`` expressions, ``((= ... =))`` comments.
+
+JSON is data, not layout: it is built here and serialised with ``json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from .errors import RenderError
+from .exact import Irr, exact_text, to_float
+from .matrix import Mat
+from .notation import Notation
+from .notation import get as get_notation
+from .printing import DEFAULT_STYLE, NumberStyle, Shown, show
+
+
+def builtin_templates() -> Path:
+    """templates/ inside the installed package, or at the repository top."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    if packaged.is_dir():
+        return packaged
+    return here.parent / "templates"
+
+
+@lru_cache(maxsize=8)
+def environment(user_dir: str | None = None):
+    import jinja2
+
+    loaders = []
+    if user_dir:
+        loaders.append(jinja2.FileSystemLoader(user_dir))
+    loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        auto_reload=False,
+        extensions=["jinja2.ext.do"],
+    )
+    env.globals["latex_escape"] = latex_escape
+    env.globals["md_escape"] = md_escape
+    env.filters["latex_escape"] = latex_escape
+    env.filters["md_escape"] = md_escape
+    env.filters["md_block"] = md_block
+    return env
+
+
+# ------------------------------------------------------------ escaping
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "%": r"\%",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Escape user text for LaTeX in one pass (each character once, so an
+    escape is never escaped again)."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+_MD_SPECIAL = set("\\`*_[]|$~")
+
+
+def md_escape(text: str) -> str:
+    """Escape user text for Markdown: no HTML, no math, no link syntax."""
+    out = []
+    for ch in str(text):
+        if ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_block(text: str) -> str:
+    """User Markdown (a description): its paragraphs, emphasis and lists are
+    kept, but raw HTML, math delimiters and backslash escapes are not."""
+    out = []
+    for ch in str(text):
+        if ch in "<>&":
+            out.append({"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch])
+        elif ch in "$\\`":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# ------------------------------------------------------------- numbers
+class Fmt:
+    """Number and matrix printing for templates (LaTeX math)."""
+
+    def __init__(self, style: NumberStyle = DEFAULT_STYLE):
+        self.style = style
+        self._cache: dict[int, Shown] = {}
+        self._keep: list = []  # keep cached objects alive so ids stay unique
+
+    def shown(self, x) -> Shown:
+        k = id(x)
+        s = self._cache.get(k)
+        if s is None:
+            s = show(x, self.style)
+            self._cache[k] = s
+            self._keep.append(x)
+        return s
+
+    def num(self, x) -> str:
+        """LaTeX of one value."""
+        return self.shown(x).latex()
+
+    def numt(self, x) -> str:
+        """A value as an operand: parenthesised when negative."""
+        s = self.shown(x)
+        return f"\\left({s.latex()}\\right)" if s.negative else s.latex()
+
+    def text(self, x) -> str:
+        """Plain Unicode text of one value (tables, terminal)."""
+        return self.shown(x).unicode()
+
+    def rounded(self, *items) -> bool:
+        for it in items:
+            if isinstance(it, Mat):
+                if any(self.shown(x).rounded for x in it.entries()):
+                    return True
+            elif it is not None and not isinstance(it, (str, int)) and self.shown(it).rounded:
+                return True
+        return False
+
+    def rel(self, *items) -> str:
+        """'=' or '\\approx' for a line showing these values."""
+        return r"\approx" if self.rounded(*items) else "="
+
+    def mat(self, M: Mat) -> str:
+        """bmatrix, one row per line, rows ending in \\\\."""
+        rows = [" & ".join(self.num(x) for x in r) for r in M.rows]
+        return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
+
+    def row(self, M: Mat) -> str:
+        """A column vector written as a transposed row, for inline use."""
+        return self.mat(M)
+
+    def is_irr(self, x) -> bool:
+        return type(x) is Irr
+
+
+# ------------------------------------------------------------- options
+@dataclass(frozen=True)
+class RenderOptions:
+    style: NumberStyle = DEFAULT_STYLE
+    notation: str = "default"
+    templates: str | None = None
+    detail: str = "matrix"
+    flavor: str = "plain"
+    extra: dict = field(default_factory=dict)
+
+
+def _context(traces, options: RenderOptions) -> dict:
+    from . import __version__
+
+    nota: Notation = get_notation(options.notation)
+    return {
+        "problems": [ProblemView(t, i) for i, t in enumerate(traces, 1)],
+        "single": len(traces) == 1,
+        "f": Fmt(options.style),
+        "n": nota,
+        "opts": options,
+        "version": __version__,
+    }
+
+
+class ProblemView:
+    """What a template sees of one solved problem."""
+
+    def __init__(self, trace, number: int):
+        self.trace = trace
+        self.number = number
+        self.problem = trace.problem
+        self.steps = trace.steps
+        self.notes = trace.notes
+
+    @property
+    def title(self) -> str:
+        return self.problem.name
+
+    @property
+    def sizes(self) -> list[int]:
+        return self.problem.sizes
+
+    @property
+    def L(self) -> int:
+        return len(self.problem.layers)
+
+    @property
+    def m_total(self) -> int:
+        return len(self.problem.examples)
+
+    @property
+    def conventions(self) -> list[str]:
+        """Kink conventions of the activations this network uses."""
+        seen = []
+        for layer in self.problem.layers:
+            c = layer.activation.convention
+            if c and c not in seen:
+                seen.append(c)
+        return [c[0].upper() + c[1:] + "." for c in seen]
+
+    @property
+    def kink_notes(self) -> list[str]:
+        out = []
+        for step in self.steps:
+            for l, i, j in step.kinks:
+                act = self.problem.layers[l - 1].activation
+                where = f"unit {i} of layer {l}"
+                if step.m > 1:
+                    where += f", example {step.examples[j - 1]}"
+                if len(self.steps) > 1:
+                    where += f", step {step.index}"
+                rule = act.convention.split(":")[0]
+                out.append(f"z = 0 exactly at {where}, so the convention {rule} applies there.")
+        return out
+
+
+def render(traces: list, fmt: str, options: RenderOptions | None = None) -> str:
+    options = options or RenderOptions()
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    return FORMATS[fmt](traces, options)
+
+
+def _template(name: str):
+    def run(traces, options: RenderOptions) -> str:
+        import jinja2
+
+        env = environment(options.templates)
+        try:
+            tpl = env.get_template(name)
+            return tidy(tpl.render(**_context(traces, options)))
+        except jinja2.TemplateNotFound as exc:
+            raise RenderError(f"template {exc.name!r} not found") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(f"template {exc.filename or exc.name}: line {exc.lineno}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise RenderError(f"template {name}: {exc.message}") from None
+
+    return run
+
+
+_BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def tidy(text: str) -> str:
+    """At most one blank line in a row, none at the start, one newline at the end."""
+    return _BLANKS.sub("\n\n", text).strip("\n") + "\n"
+
+
+# ---------------------------------------------------------------- JSON
+def json_matrix(M: Mat) -> dict:
+    return {
+        "exact": [[exact_text(x) for x in r] for r in M.rows],
+        "value": [[_jfloat(x) for x in r] for r in M.rows],
+    }
+
+
+def json_scalar(x) -> dict:
+    return {"exact": exact_text(x), "value": _jfloat(x)}
+
+
+def _jfloat(x):
+    f = to_float(x)
+    if f != f or f in (float("inf"), float("-inf")):
+        return None
+    return f
+
+
+def activation_label(act) -> str:
+    return act.text if act.name == "custom" else act.name
+
+
+def trace_to_dict(trace) -> dict:
+    p = trace.problem
+    steps = []
+    for s in trace.steps:
+        steps.append(
+            {
+                "examples": list(s.examples),
+                "pass": s.pass_index,
+                "loss": json_scalar(s.loss.total),
+                "input": json_matrix(s.X),
+                "target": json_matrix(s.T),
+                "layers": [
+                    {
+                        "layer": lt.index,
+                        "activation": activation_label(lt.activation),
+                        "W": json_matrix(lt.W),
+                        "b": json_matrix(lt.b),
+                        "z": json_matrix(lt.z),
+                        "a": json_matrix(lt.a),
+                        "delta": json_matrix(lt.delta),
+                        "grad_W": json_matrix(lt.grad_W),
+                        "grad_b": json_matrix(lt.grad_b),
+                        "W_new": json_matrix(lt.W_new),
+                        "b_new": json_matrix(lt.b_new),
+                    }
+                    for lt in s.layers
+                ],
+            }
+        )
+    return {
+        "title": p.name,
+        "steps": steps,
+        "loss_after": json_scalar(trace.final_loss.total) if trace.final_loss is not None else None,
+        "notes": list(trace.notes),
+    }
+
+
+def _json(traces, options: RenderOptions) -> str:
+    data = [trace_to_dict(t) for t in traces]
+    out = data[0] if len(data) == 1 else data
+    return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
+
+
+FORMATS: dict[str, Callable] = {
+    "md": _template("md/document.md.j2"),
+    "latex": _template("latex/document.tex.j2"),
+    "json": _json,
+}
