@@ -26,6 +26,11 @@ from .printing import q_latex
 
 
 def _sub(template: str, **kw) -> str:
+    """Fill ${z} / ${a} with a symbol; ${Z} / ${A} are the same symbol made
+    safe to raise to a power (parenthesised when it has a superscript)."""
+    for k in list(kw):
+        v = kw[k]
+        kw[k.upper()] = f"\\left({v}\\right)" if "^" in v else v
     return Template(template).substitute(**kw)
 
 
@@ -156,8 +161,8 @@ class Tanh(Activation):
     name = "tanh"
     tex_name = r"\tanh"
     tex_def = r"\tanh(${z}) = \frac{e^{${z}} - e^{-${z}}}{e^{${z}} + e^{-${z}}}"
-    tex_deriv = r"1 - \tanh^{2}(${z})"
-    tex_deriv_a = r"1 - ${a}^{2}"
+    tex_deriv = r"1 - \tanh^{2}\left(${z}\right)"
+    tex_deriv_a = r"1 - ${A}^{2}"
 
     def value(self, z):
         if is_rational(z):
@@ -289,7 +294,7 @@ def _softplus_form(z):
 class Square(Activation):
     name = "square"
     tex_name = r"\operatorname{sq}"
-    tex_def = r"${z}^{2}"
+    tex_def = r"${Z}^{2}"
     tex_deriv = r"2${z}"
 
     def value(self, z):

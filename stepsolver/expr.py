@@ -154,6 +154,8 @@ class _Builder:
                 return self.build(node.operand, degree)
             raise self.fail(node, "only + and - may stand before a term")
         if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or node.value is None:
+                raise self.fail(node, "unknown name (the variable is x; the functions are exp, log, sqrt, tanh)")
             if type(node.value) not in (int, float):
                 raise self.fail(node, "only plain numbers are allowed")
             seg = ast.get_source_segment(self.src, node) or ""

@@ -33,6 +33,10 @@ class Notation:
     def delta(self, l: int) -> str:
         return r"\delta" + self.sup(l)
 
+    def delta_ex(self, l, i) -> str:
+        """delta of layer l for example i (one column)."""
+        return r"\delta" + f"^{{[{l}]({i})}}"
+
     def gprime(self, l: int) -> str:
         return f"g'{self.sup(l)}\\left({self.z(l)}\\right)"
 

@@ -358,7 +358,23 @@ def trace_to_dict(trace) -> dict:
 def _json(traces, options: RenderOptions) -> str:
     data = [trace_to_dict(t) for t in traces]
     out = data[0] if len(data) == 1 else data
-    return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
+    return dumps(out) + "\n"
+
+
+def dumps(obj, indent: str = "") -> str:
+    """JSON with objects indented and each list of numbers or strings (a
+    matrix row) on one line, so matrices read as matrices."""
+    inner = indent + "  "
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {dumps(v, inner)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(obj, list):
+        if all(not isinstance(v, (dict, list)) for v in obj):
+            return json.dumps(obj, ensure_ascii=False)
+        return "[\n" + ",\n".join(inner + dumps(v, inner) for v in obj) + "\n" + indent + "]"
+    return json.dumps(obj, ensure_ascii=False)
 
 
 FORMATS: dict[str, Callable] = {
