@@ -54,7 +54,83 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--flavor", choices=["plain", "github"], default="plain", help="Markdown flavour: github writes display math as ```math fences")
     solve.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
     solve.set_defaults(run=cmd_solve)
+
+    check = sub.add_parser("check", help="mark a hand calculation against the exact solution")
+    check.add_argument("problem", metavar="PROBLEM", help="the problem file (TOML)")
+    check.add_argument("answers", metavar="ANSWERS", nargs="?", help="the student's answers file (TOML)")
+    check.add_argument("--format", "-f", default="text", choices=["md", "text", "json"], help="report format (default text)")
+    check.add_argument("-o", "--output", metavar="OUT", help="write to OUT (atomically) instead of stdout")
+    check.add_argument("--blank", action="store_true", help="write an empty answers sheet for PROBLEM instead")
+    check.add_argument("--rtol", metavar="R", help="accept |given - value| <= atol + R*|value| (replaces the default rule)")
+    check.add_argument("--atol", metavar="A", help="absolute tolerance (replaces the default rule)")
+    check.add_argument("--sig-figs", type=_sig_figs, metavar="N", help="accept agreement to N significant figures")
+    check.add_argument("--digits", type=_digits, default=4, help="decimal places of rounded values shown (default 4)")
+    check.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
+    check.set_defaults(run=cmd_check)
     return parser
+
+
+def _sig_figs(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= v <= 30:
+        raise argparse.ArgumentTypeError("must be between 1 and 30")
+    return v
+
+
+def _rule(args):
+    from .check import DefaultRule, SigFigsRule, ToleranceRule
+    from .errors import InputError
+    from .exact import ZERO
+    from .tomlio import parse_number
+
+    if args.sig_figs is not None:
+        if args.rtol is not None or args.atol is not None:
+            raise InputError("--sig-figs cannot be combined with --rtol or --atol")
+        return SigFigsRule(args.sig_figs)
+    if args.rtol is None and args.atol is None:
+        return DefaultRule()
+    tol = {}
+    for name in ("rtol", "atol"):
+        text = getattr(args, name)
+        value = ZERO if text is None else parse_number(text, f"--{name}")
+        if value < 0:
+            raise InputError(f"--{name}: must be 0 or more, got {text}")
+        tol[name] = value
+    return ToleranceRule(tol["rtol"], tol["atol"])
+
+
+def cmd_check(args) -> int:
+    from .answers import load_answers
+    from .check import check
+    from .engine import solve
+    from .errors import InputError, StepsolverError
+    from .printing import NumberStyle
+    from .problem import load_problem
+    from .render import RenderOptions, render_blank, render_report
+
+    inputs = [args.problem] + ([args.answers] if args.answers else [])
+    _refuse_overwriting_inputs(args.output, inputs)
+    options = RenderOptions(style=NumberStyle(digits=args.digits), templates=args.templates)
+    problem = load_problem(args.problem)
+    try:
+        trace = solve(problem).trace
+    except StepsolverError as exc:
+        raise exc.located(args.problem)
+    if args.blank:
+        if args.answers:
+            raise InputError("--blank writes an empty answers sheet: give only the problem file")
+        write_output(render_blank(trace, options), args.output)
+        return EXIT_OK
+    if not args.answers:
+        raise InputError("give the answers file to check (or --blank to write an empty one)")
+    rule = _rule(args)
+    sheet = load_answers(args.answers, trace)
+    report = check(trace, sheet, rule)
+    write_output(render_report(report, args.format, options), args.output)
+    return EXIT_OK if report.ok else EXIT_MARKED
 
 
 def cmd_solve(args) -> int:

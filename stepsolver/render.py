@@ -67,6 +67,8 @@ def environment(user_dir: str | None = None):
     env.filters["latex_escape"] = latex_escape
     env.filters["md_escape"] = md_escape
     env.filters["md_block"] = md_block
+    env.filters["toml_comment"] = toml_comment
+    env.filters["ucfirst"] = lambda t: str(t)[:1].upper() + str(t)[1:]
     return env
 
 
@@ -128,6 +130,11 @@ def md_block(text: str) -> str:
     return "".join(out)
 
 
+def toml_comment(text) -> str:
+    """Text safe inside a TOML comment: one line."""
+    return " ".join(str(text).split())
+
+
 # ------------------------------------------------------------- numbers
 class Fmt:
     """Number and matrix printing for templates (LaTeX math)."""
@@ -159,6 +166,11 @@ class Fmt:
         """Plain Unicode text of one value (tables, terminal)."""
         return self.shown(x).unicode()
 
+    def plain(self, x) -> str:
+        """ASCII text of one value, as a student would type it."""
+        sh = self.shown(x)
+        return sh.text if sh.kind != "sci" else sh.text
+
     def rounded(self, *items) -> bool:
         for it in items:
             if isinstance(it, Mat):
@@ -183,6 +195,10 @@ class Fmt:
 
     def is_irr(self, x) -> bool:
         return type(x) is Irr
+
+    def same(self, x, y) -> bool:
+        """Whether two values print the same (used to skip repeating a value)."""
+        return self.shown(x).text == self.shown(y).text
 
 
 # ------------------------------------------------------------- options
@@ -382,3 +398,116 @@ FORMATS: dict[str, Callable] = {
     "latex": _template("latex/document.tex.j2"),
     "json": _json,
 }
+
+
+# ------------------------------------------------------------ check reports
+@dataclass(frozen=True)
+class _StepItems:
+    index: int
+    items: list
+
+
+class ReportView:
+    """What the check report templates see."""
+
+    MARKS = {"correct": "✓", "wrong": "✗", "carried": "↪"}
+
+    def __init__(self, report):
+        self.report = report
+        self.trace = report.trace
+        self.problem = report.trace.problem
+        self.items = report.items
+        self.counts = report.counts
+        self.first_wrong = report.first_wrong
+        self.rule = report.rule.describe()
+        self.title = self.problem.name
+        self.L = len(self.problem.layers)
+        self.l2 = bool(self.problem.l2)
+        self.several_steps = len(self.trace.steps) > 1
+        by_step: dict[int, list] = {}
+        for it in self.items:
+            by_step.setdefault(it.step, []).append(it)
+        self.steps = [_StepItems(k, v) for k, v in sorted(by_step.items())]
+        self.mean = self.problem.batch == "mean"
+
+    def rule_of(self, it) -> str:
+        """The output rule of the item's step (chain, softmax_ce, ...)."""
+        return self.trace.steps[it.step - 1].output_rule
+
+    def mark(self, it) -> str:
+        return self.MARKS[it.verdict]
+
+    def entry(self, it) -> str:
+        """Where an entry sits, in words: 'unit 2', 'unit 2, example 3', '(1, 2)'."""
+        if it.quantity == "loss":
+            return ""
+        if it.quantity in ("grad_W", "W_new"):
+            return f"({it.row}, {it.col})"
+        if it.quantity in ("grad_b", "b_new"):
+            return f"unit {it.row}"
+        step = self.trace.steps[it.step - 1]
+        if step.m == 1:
+            return f"unit {it.row}"
+        return f"unit {it.row}, example {step.examples[it.col - 1]}"
+
+    def where(self, it) -> str:
+        """'step 1, layer 1, z, unit 2' or 'step 1, J'."""
+        head = f"step {it.step}, " if self.several_steps else ""
+        if it.quantity == "loss":
+            return head + "the cost J"
+        e = self.entry(it)
+        return f"{head}layer {it.layer}, {it.quantity}" + (f", {e}" if e else "")
+
+    def note(self, it) -> str:
+        if it.verdict == "carried":
+            return "follows from your earlier answers"
+        if it.verdict == "wrong" and it.hint:
+            return f"{it.hint.code}: {it.hint.text}"
+        return ""
+
+    @staticmethod
+    def table(header: list, rows: list) -> str:
+        """A plain-text table with aligned columns."""
+        cols = list(zip(*([header] + rows))) if rows else [[h] for h in header]
+        widths = [max(len(str(c)) for c in col) for col in cols]
+        lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+        lines.append("  ".join("-" * w for w in widths))
+        for r in rows:
+            lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+        return "\n".join(lines)
+
+
+def render_report(report, fmt: str, options: RenderOptions | None = None) -> str:
+    """A check report as md, text or json."""
+    import jinja2
+
+    options = options or RenderOptions()
+    if fmt == "json":
+        return dumps(report.to_dict()) + "\n"
+    names = {"md": "check/report.md.j2", "text": "check/report.txt.j2"}
+    if fmt not in names:
+        raise RenderError(f"unknown report format {fmt!r} (known: md, text, json)")
+    env = environment(options.templates)
+    try:
+        tpl = env.get_template(names[fmt])
+        ctx = _context([report.trace], options)
+        ctx["r"] = ReportView(report)
+        return tidy(tpl.render(**ctx))
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template {names[fmt]}: {exc}") from None
+
+
+def render_blank(trace, options: RenderOptions | None = None) -> str:
+    """An empty answers sheet for a solved problem."""
+    import jinja2
+
+    from .answers import blank_value, blank_view
+
+    options = options or RenderOptions()
+    env = environment(options.templates)
+    view = blank_view(trace)
+    view["several"] = len(view["steps"]) > 1
+    try:
+        return tidy(env.get_template("check/blank.toml.j2").render(b=view, blank=blank_value))
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template check/blank.toml.j2: {exc}") from None
