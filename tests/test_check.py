@@ -452,3 +452,35 @@ def test_top_level_and_steps_1_together_is_an_error(tmp_path):
     a = write(tmp_path, "a.toml", "loss = 1\n[[steps]]\nloss = 1\n")
     r = run_cli("check", ROOT / "problems" / "online_bce.toml", a)
     assert r.returncode == 2 and "steps[1]" in r.stderr and "twice" in r.stderr
+
+
+def test_linear_missing_transpose(tmp_path):
+    problem = write(
+        tmp_path,
+        "p.toml",
+        """
+learning_rate = 0.1
+[[layers]]
+weights = [[1, 0], [0, 1]]
+[[layers]]
+weights = [[1, 2], [3, 4]]
+[[examples]]
+x = [1, 2]
+t = [0, 0]
+""",
+    )
+    # a1 = (1, 2), z2 = (5, 11) = delta2; W2^T delta2 = (38, 54) but W2 delta2 = (27, 59)
+    answers = write(tmp_path, "a.toml", "[[layers]]\ndelta = [27, 59]\n[[layers]]\ndelta = [5, 11]\n")
+    d = json.loads(run_cli("check", problem, answers, "-f", "json").stdout)
+    wrong = [i for i in d["items"] if i["verdict"] == "wrong"]
+    assert [i["hint"]["code"] for i in wrong] == ["missing_transpose", "missing_transpose"]
+
+
+def test_batch_wrong_update_sign():
+    trace = stepsolver.solve(loads_problem(BATCH)).trace
+    lt = trace.steps[0].layers[0]
+    W = [[float(x) for x in r] for r in lt.W.rows]
+    g = [[float(x) for x in r] for r in lt.grad_W.rows]
+    plus = [[round(W[i][k] + 0.5 * g[i][k], 6) for k in range(2)] for i in range(2)]
+    items, _ = batch_mark({"layers": [{"W_new": plus}]})
+    assert hint_of(items, (1, 1, "W_new", 1, 1)) == "wrong_update_sign"
