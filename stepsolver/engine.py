@@ -230,6 +230,7 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
         gW_data, gW, gb = gradients(deltas[l], A_prev, W, problem.l2)
         W_new, b_new = update(W, b, gW, gb, problem.learning_rate, problem.update_biases)
         _check_size(W_new, f"step {index}, layer {l + 1}, W_new")
+        unscale = 1 / factor
         layer_traces.append(
             LayerTrace(
                 index=l + 1,
@@ -247,6 +248,8 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
                 grad_b=gb,
                 W_new=W_new,
                 b_new=b_new,
+                dz_ex=deltas[l] if factor == 1 else deltas[l].scale(unscale),
+                da_ex=dAs[l] if factor == 1 else dAs[l].scale(unscale),
             )
         )
     return Step(

@@ -43,13 +43,13 @@ class _LogForm:
 
 class Loss:
     name = ""
-    #: per-example loss in LaTeX; ${a} and ${t} stand for the output and target symbols
+    #: per-example loss in LaTeX; ${a} and ${t} stand for the k-th output and target (a_k, t_k)
     tex = ""
     #: one term of the sum, ${a} and ${t} standing for numbers
     tex_term = ""
     #: the factor in front of the sum (${n}: the number of outputs); "" for none
     tex_outer = ""
-    #: dL/da_k in LaTeX, entry by entry
+    #: dL/da_k in LaTeX, entry by entry (${a}, ${t}: a_k, t_k, or numbers)
     tex_grad = ""
     #: dL/da as a vector formula; ${a}, ${t} (and ${n}) may be symbols or matrices
     tex_grad_vec = ""
@@ -108,10 +108,10 @@ class Loss:
 
 class HalfSSE(Loss):
     name = "half_sse"
-    tex = r"\frac{1}{2}\sum_{k}\left(${a}_{k} - ${t}_{k}\right)^{2}"
+    tex = r"\frac{1}{2}\sum_{k}\left(${a} - ${t}\right)^{2}"
     tex_term = r"\left(${a} - ${t}\right)^{2}"
     tex_outer = r"\frac{1}{2}"
-    tex_grad = r"${a}_{k} - ${t}_{k}"
+    tex_grad = r"${a} - ${t}"
     tex_grad_vec = r"${a} - ${t}"
     factor_note = "half_sse carries the factor 1/2, so its derivative is a - t"
 
@@ -133,10 +133,10 @@ class HalfSSE(Loss):
 
 class SSE(Loss):
     name = "sse"
-    tex = r"\sum_{k}\left(${a}_{k} - ${t}_{k}\right)^{2}"
+    tex = r"\sum_{k}\left(${a} - ${t}\right)^{2}"
     tex_term = r"\left(${a} - ${t}\right)^{2}"
     tex_outer = r""
-    tex_grad = r"2\left(${a}_{k} - ${t}_{k}\right)"
+    tex_grad = r"2\left(${a} - ${t}\right)"
     tex_grad_vec = r"2\left(${a} - ${t}\right)"
     factor_note = "sse has no factor 1/2, so its derivative is 2(a - t)"
 
@@ -155,10 +155,10 @@ class SSE(Loss):
 
 class MSE(Loss):
     name = "mse"
-    tex = r"\frac{1}{n}\sum_{k=1}^{n}\left(${a}_{k} - ${t}_{k}\right)^{2}"
+    tex = r"\frac{1}{n}\sum_{k=1}^{n}\left(${a} - ${t}\right)^{2}"
     tex_term = r"\left(${a} - ${t}\right)^{2}"
     tex_outer = r"\frac{1}{${n}}"
-    tex_grad = r"\frac{2}{n}\left(${a}_{k} - ${t}_{k}\right)"
+    tex_grad = r"\frac{2}{n}\left(${a} - ${t}\right)"
     tex_grad_vec = r"\frac{2}{${n}}\left(${a} - ${t}\right)"
     factor_note = "mse averages over the n outputs, so its derivative is (2/n)(a - t)"
 
@@ -181,10 +181,10 @@ class MSE(Loss):
 
 class CrossEntropy(Loss):
     name = "cross_entropy"
-    tex = r"-\sum_{k} ${t}_{k}\ln ${a}_{k}"
+    tex = r"-\sum_{k} ${t}\ln ${a}"
     tex_term = r"${t}\ln ${a}"
     tex_outer = r"-"
-    tex_grad = r"-\frac{${t}_{k}}{${a}_{k}}"
+    tex_grad = r"-\frac{${t}}{${a}}"
     tex_grad_vec = r"-${t} \oslash ${a}"
     grad_subst = False
     factor_note = "cross_entropy has no extra factor; terms with t_k = 0 contribute 0"
@@ -229,10 +229,10 @@ class CrossEntropy(Loss):
 
 class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
-    tex = r"-\sum_{k}\left[${t}_{k}\ln ${a}_{k} + \left(1 - ${t}_{k}\right)\ln\left(1 - ${a}_{k}\right)\right]"
+    tex = r"-\sum_{k}\left[${t}\ln ${a} + \left(1 - ${t}\right)\ln\left(1 - ${a}\right)\right]"
     tex_term = r"${t}\ln ${a} + \left(1 - ${t}\right)\ln\left(1 - ${a}\right)"
     tex_outer = r"-"
-    tex_grad = r"\frac{${a}_{k} - ${t}_{k}}{${a}_{k}\left(1 - ${a}_{k}\right)}"
+    tex_grad = r"\frac{${a} - ${t}}{${a}\left(1 - ${a}\right)}"
     tex_grad_vec = r"\left(${a} - ${t}\right) \oslash \left(${a} \odot \left(1 - ${a}\right)\right)"
     grad_subst = False
     factor_note = "binary_cross_entropy has no extra factor; a term whose coefficient t or 1 - t is 0 contributes 0"

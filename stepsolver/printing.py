@@ -9,10 +9,10 @@ Rules (documented in the README):
 * another rational prints as a fraction when numerator and denominator
   together have at most ``fraction_digits`` digits (default 7): 1/3, -76/3;
 * everything else -- long rationals and irrational values -- prints rounded
-  to ``digits`` decimal places (default 4) and is marked rounded, so the
-  caller writes "≈"; values below 10^-3 (or of 10^7 and above) print with
-  ``digits`` significant digits in scientific form instead, so small
-  gradients never round to 0.0000.
+  and is marked rounded, so the caller writes "≈": to ``digits`` decimal
+  places (default 4); values below 0.1 keep ``digits`` significant digits
+  (0.008771, not 0.0088); below 10^-4 (or from 10^7 up) scientific form with
+  ``digits`` significant digits, so small gradients never round to 0.0000.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class NumberStyle:
     digits: int = 4  # decimal places of a rounded value
     max_places: int = 6  # longest exact decimal printed as a decimal
     fraction_digits: int = 7  # longest fraction printed as a fraction
-    exact: bool = False  # print closed forms of irrational values where short
+    exact: bool = False  # also show closed forms of irrational values where short (--exact)
 
     def with_digits(self, digits: int) -> "NumberStyle":
         return NumberStyle(digits, self.max_places, self.fraction_digits, self.exact)
@@ -112,10 +112,14 @@ def show(x, style: NumberStyle = DEFAULT_STYLE) -> Shown:
         if len(str(abs(n))) + len(str(d)) <= style.fraction_digits:
             return Shown("frac", neg, f"{n}/{d}", num=str(abs(n)), den=str(d))
         return _rounded(to_mpf(x), style)
-    if style.exact and x.form is not None:
-        text, tex = x.form()
-        return Shown("form", x.v < 0, text, form_tex=tex)
     return _rounded(x.v, style)
+
+
+def closed_form_latex(x) -> str | None:
+    """LaTeX of a short closed form of an irrational value, or None."""
+    if type(x) is not Irr or x.form is None:
+        return None
+    return x.form()[1]
 
 
 def _rounded(v, style: NumberStyle) -> Shown:
@@ -124,7 +128,7 @@ def _rounded(v, style: NumberStyle) -> Shown:
     if a == 0:
         return Shown("approx", False, "0." + "0" * style.digits if style.digits else "0")
     exp10 = int(MP.floor(MP.log10(a)))
-    if exp10 < -3 or exp10 >= 7:
+    if exp10 < -4 or exp10 >= 7:
         mant = a / MP.mpf(10) ** exp10
         mtext = MP.nstr(mant, style.digits, min_fixed=-1, max_fixed=2, strip_zeros=False)
         if mtext.startswith("10"):  # rounding carried into the next decade
@@ -132,10 +136,13 @@ def _rounded(v, style: NumberStyle) -> Shown:
             mtext = MP.nstr(a / MP.mpf(10) ** exp10, style.digits, strip_zeros=False)
         text = f"{'-' if neg else ''}{mtext}e{exp10}"
         return Shown("sci", neg, text, mant=mtext, exp=exp10)
-    q = int(MP.nint(a * MP.mpf(10) ** style.digits))
+    places = style.digits
+    if exp10 < -1 and style.digits:  # below 0.1: keep `digits` significant digits
+        places = style.digits - 1 - exp10
+    q = int(MP.nint(a * MP.mpf(10) ** places))
     if q == 0:
-        return Shown("approx", False, "0." + "0" * style.digits if style.digits else "0")
-    body = _exact_decimal(q, 10**style.digits, style.digits) if style.digits else str(q)
+        return Shown("approx", False, "0." + "0" * places if places else "0")
+    body = _exact_decimal(q, 10**places, places) if places else str(q)
     return Shown("approx", neg, ("-" if neg else "") + body)
 
 

@@ -36,6 +36,10 @@ class LayerTrace:
     grad_b: Mat  # row sums of delta
     W_new: Mat
     b_new: Mat
+    #: delta and dJ/da without the batch factor (dL/dz, dL/da per example):
+    #: the dZ and dA of the notations that write 1/m in the gradients instead
+    dz_ex: Mat | None = None
+    da_ex: Mat | None = None
 
     @property
     def units(self) -> int:
@@ -77,6 +81,19 @@ class Step:
     @property
     def m(self) -> int:
         return self.X.m
+
+    @property
+    def target_sums(self) -> list:
+        """Sum of each target column (softmax with cross-entropy uses it)."""
+        from .exact import ZERO
+
+        out = []
+        for j in range(self.T.m):
+            total = ZERO
+            for i in range(self.T.n):
+                total = total + self.T[i, j]
+            out.append(total)
+        return out
 
 
 @dataclass(frozen=True)
