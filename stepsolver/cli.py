@@ -17,6 +17,7 @@ import sys
 import tempfile
 
 EXIT_OK, EXIT_MARKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+NOTATIONS = ["default", "ng", "nielsen", "grosse", "netout"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,10 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = sub.add_parser("solve", help="work a problem file step by step")
     solve.add_argument("files", nargs="+", metavar="FILE", help="problem file(s) (TOML); several make one document")
-    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "json"], help="output format (default md)")
+    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "pdf", "html", "text", "json"], help="output format (default md)")
     solve.add_argument("-o", "--output", metavar="OUT", help="write to OUT (atomically) instead of stdout")
     solve.add_argument("--digits", type=_digits, default=4, help="decimal places of rounded values (default 4)")
     solve.add_argument("--flavor", choices=["plain", "github"], default="plain", help="Markdown flavour: github writes display math as ```math fences")
+    solve.add_argument("--detail", choices=["matrix", "element"], default="matrix", help="whole matrices, or entry by entry (z_2 = w_21 x_1 + w_22 x_2 + b_2 = ...)")
+    solve.add_argument("--notation", choices=NOTATIONS, default="default", help="symbol names: " + ", ".join(NOTATIONS))
+    solve.add_argument("--exact", action="store_true", help="show short closed forms such as 1/(1+e^{-7/10}) for irrational values")
+    solve.add_argument("--figures", choices=["auto", "inline", "none"], default="auto", help="the network picture: auto (Markdown with -o: an SVG file beside it), inline, or none")
     solve.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
     solve.set_defaults(run=cmd_solve)
 
@@ -138,7 +143,7 @@ def cmd_solve(args) -> int:
     from .errors import InputError, StepsolverError
     from .printing import NumberStyle
     from .problem import load_problem
-    from .render import RenderOptions, render
+    from .render import RenderOptions, render, render_with_files
 
     _refuse_overwriting_inputs(args.output, args.files)
     if args.templates and not os.path.isdir(args.templates):
@@ -150,10 +155,30 @@ def cmd_solve(args) -> int:
             traces.append(solve(problem).trace)
         except StepsolverError as exc:
             raise exc.located(path)
+    prefix = None
+    if args.output and args.output != "-":
+        prefix = os.path.splitext(os.path.basename(args.output))[0]
     options = RenderOptions(
-        style=NumberStyle(digits=args.digits), templates=args.templates, flavor=args.flavor
+        style=NumberStyle(digits=args.digits, exact=args.exact),
+        templates=args.templates,
+        flavor=args.flavor,
+        detail=args.detail,
+        notation=args.notation,
+        figures=args.figures,
+        figure_prefix=prefix,
     )
-    text = render(traces, args.format, options)
+    if args.format == "pdf":
+        from .pdf import build_pdf
+
+        if (not args.output or args.output == "-") and sys.stdout.isatty():
+            raise InputError("--format pdf writes binary data: give -o FILE.pdf (or redirect stdout)")
+        write_output(build_pdf(render(traces, "latex", options)), args.output)
+        return EXIT_OK
+    text, files = render_with_files(traces, args.format, options)
+    if args.output and args.output != "-":
+        directory = os.path.dirname(os.path.abspath(args.output))
+        for name, content in files.items():
+            write_output(content, os.path.join(directory, name))
     write_output(text, args.output)
     return EXIT_OK
 
@@ -171,10 +196,14 @@ def _refuse_overwriting_inputs(output: str | None, inputs) -> None:
         raise InputError("is a directory; give a file name for the output", file=output)
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | bytes, output: str | None) -> None:
     """stdout, or a file replaced only once the whole text is written."""
+    binary = isinstance(text, bytes)
     if not output or output == "-":
-        sys.stdout.write(text)
+        if binary:
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         sys.stdout.flush()
         return
     from .errors import InputError
@@ -184,7 +213,7 @@ def write_output(text: str, output: str | None) -> None:
         raise InputError("the output's directory does not exist", file=output)
     fd, tmp = tempfile.mkstemp(prefix=".stepsolver-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

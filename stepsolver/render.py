@@ -24,8 +24,7 @@ from typing import Callable
 from .errors import RenderError
 from .exact import Irr, exact_text, to_float
 from .matrix import Mat
-from .notation import Notation
-from .notation import get as get_notation
+from .notation import NotationInUse
 from .printing import DEFAULT_STYLE, NumberStyle, Shown, show
 
 
@@ -69,6 +68,19 @@ def environment(user_dir: str | None = None):
     env.filters["md_block"] = md_block
     env.filters["toml_comment"] = toml_comment
     env.filters["ucfirst"] = lambda t: str(t)[:1].upper() + str(t)[1:]
+    from . import textmath
+
+    env.filters["tsym"] = textmath.sym
+    env.filters["tdisplay"] = textmath.display
+    env.filters["indent_text"] = textmath.indent
+    env.filters["wrap_text"] = textmath.wrap
+    env.filters["plain_text"] = textmath.plain
+    env.globals["text_table"] = textmath.table
+    env.globals["point"] = lambda x, y: f"({float(x):.1f},{float(y):.1f})"
+    env.globals["md_image"] = lambda alt, url: f"![{alt}]({url})"
+    env.filters["mathml"] = mathml
+    env.filters["html_escape"] = html_escape
+    env.filters["html_paragraphs"] = html_paragraphs
     return env
 
 
@@ -130,6 +142,46 @@ def md_block(text: str) -> str:
     return "".join(out)
 
 
+def html_escape(text) -> str:
+    import html
+
+    return html.escape(str(text), quote=True)
+
+
+def html_paragraphs(text) -> str:
+    """User text (a description) as escaped HTML paragraphs."""
+    paras = [" ".join(p.split()) for p in str(text).split("\n\n")]
+    return "</p>\n<p>".join(html_escape(p) for p in paras if p)
+
+
+def mathml(tex: str, display: bool = False) -> str:
+    """LaTeX math (our own, KaTeX-safe vocabulary) as MathML, for HTML pages
+    that render offline without scripts.  An ``aligned`` block becomes a
+    two-column table of MathML cells, lined up on the relation signs."""
+    import re
+
+    from latex2mathml.converter import convert
+
+    from .textmath import _split_lines
+
+    def conv(t: str, block: bool) -> str:
+        try:
+            return convert(t, display="block" if block else "inline")
+        except Exception as exc:  # a construct latex2mathml does not know
+            raise RenderError(f"cannot convert math to MathML ({exc}): {t[:80]}") from None
+
+    body = str(tex).strip()
+    m = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", body, re.S) if display else None
+    if not m:
+        return conv(body, display)
+    rows = []
+    for line in _split_lines(m.group(1)):
+        lhs, _, rhs = line.partition("&")
+        left = conv(lhs, False) if lhs.strip() else ""
+        rows.append(f'<tr><td class="lhs">{left}</td><td class="rhs">{conv(rhs, False)}</td></tr>')
+    return '<table class="aligned">' + "".join(rows) + "</table>"
+
+
 def toml_comment(text) -> str:
     """Text safe inside a TOML comment: one line."""
     return " ".join(str(text).split())
@@ -172,9 +224,13 @@ class Fmt:
         return sh.text if sh.kind != "sci" else sh.text
 
     def rounded(self, *items) -> bool:
+        """Whether any of these values or matrices (or rows) prints rounded."""
         for it in items:
             if isinstance(it, Mat):
                 if any(self.shown(x).rounded for x in it.entries()):
+                    return True
+            elif isinstance(it, (tuple, list)):
+                if self.rounded(*it):
                     return True
             elif it is not None and not isinstance(it, (str, int)) and self.shown(it).rounded:
                 return True
@@ -196,6 +252,26 @@ class Fmt:
     def is_irr(self, x) -> bool:
         return type(x) is Irr
 
+    # -- closed forms (--exact): an extra step before the decimal result ------
+    def form(self, x) -> str | None:
+        from .printing import closed_form_latex
+
+        return closed_form_latex(x) if self.style.exact else None
+
+    def has_forms(self, M: Mat) -> bool:
+        """Whether --exact shows closed forms for this matrix."""
+        return self.style.exact and any(self.form(x) is not None for x in M.entries())
+
+    def mat_forms(self, M: Mat) -> str:
+        """The matrix with closed forms where there are any."""
+        rows = [" & ".join(self.form(x) or self.num(x) for x in r) for r in M.rows]
+        return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
+
+    def form_eq(self, x) -> str:
+        """'= closed form ' before a value's decimal, or '' (element level)."""
+        t = self.form(x)
+        return f"= {t} " if t else ""
+
     def same(self, x, y) -> bool:
         """Whether two values print the same (used to skip repeating a value)."""
         return self.shown(x).text == self.shown(y).text
@@ -209,17 +285,22 @@ class RenderOptions:
     templates: str | None = None
     detail: str = "matrix"
     flavor: str = "plain"
+    figures: str = "auto"  # auto | inline | none (Markdown: files next to -o, else a data URI)
+    #: Markdown written to a file: pictures go to '<prefix>-network-N.svg' beside it
+    figure_prefix: str | None = None
     extra: dict = field(default_factory=dict)
 
 
-def _context(traces, options: RenderOptions) -> dict:
+def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
     from . import __version__
 
-    nota: Notation = get_notation(options.notation)
+    nota = NotationInUse(options.notation)
+    f = Fmt(options.style)
+    env = environment(options.templates)
     return {
-        "problems": [ProblemView(t, i) for i, t in enumerate(traces, 1)],
+        "problems": [ProblemView(t, i, env=env, f=f, options=options, files=files) for i, t in enumerate(traces, 1)],
         "single": len(traces) == 1,
-        "f": Fmt(options.style),
+        "f": f,
         "n": nota,
         "opts": options,
         "version": __version__,
@@ -229,12 +310,46 @@ def _context(traces, options: RenderOptions) -> dict:
 class ProblemView:
     """What a template sees of one solved problem."""
 
-    def __init__(self, trace, number: int):
+    def __init__(self, trace, number: int, env=None, f=None, options=None, files=None):
         self.trace = trace
         self.number = number
         self.problem = trace.problem
         self.steps = trace.steps
         self.notes = trace.notes
+        self._env, self._f, self._options, self._files = env, f, options, files
+        self._fig = None
+
+    # -- the network picture -------------------------------------------------
+    @property
+    def figure(self):
+        if self._fig is None:
+            from .figure import layout
+
+            self._fig = layout(self.trace)
+        return self._fig
+
+    def _draw(self, name: str) -> str:
+        return self._env.get_template(name).render(fig=self.figure, f=self._f).strip()
+
+    @property
+    def figure_svg(self) -> str:
+        return self._draw("figures/network.svg.j2")
+
+    @property
+    def figure_tikz(self) -> str:
+        return self._draw("figures/network.tikz.j2")
+
+    @property
+    def figure_link(self) -> str:
+        """Markdown image target: a file beside the output, or a data URI."""
+        import base64
+
+        svg = self.figure_svg + "\n"
+        if self._files is not None and self._options.figure_prefix and self._options.figures != "inline":
+            name = f"{self._options.figure_prefix}-network-{self.number}.svg"
+            self._files[name] = svg
+            return name
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
     @property
     def title(self) -> str:
@@ -279,20 +394,27 @@ class ProblemView:
 
 
 def render(traces: list, fmt: str, options: RenderOptions | None = None) -> str:
+    return render_with_files(traces, fmt, options)[0]
+
+
+def render_with_files(traces: list, fmt: str, options: RenderOptions | None = None) -> tuple[str, dict]:
+    """The document, and the extra files it refers to ({name: text}: the
+    network pictures of a Markdown document written with -o)."""
     options = options or RenderOptions()
     if fmt not in FORMATS:
         raise RenderError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-    return FORMATS[fmt](traces, options)
+    files: dict = {}
+    return FORMATS[fmt](traces, options, files), files
 
 
 def _template(name: str):
-    def run(traces, options: RenderOptions) -> str:
+    def run(traces, options: RenderOptions, files: dict | None = None) -> str:
         import jinja2
 
         env = environment(options.templates)
         try:
             tpl = env.get_template(name)
-            return tidy(tpl.render(**_context(traces, options)))
+            return tidy(tpl.render(**_context(traces, options, files)))
         except jinja2.TemplateNotFound as exc:
             raise RenderError(f"template {exc.name!r} not found") from None
         except jinja2.TemplateSyntaxError as exc:
@@ -371,7 +493,7 @@ def trace_to_dict(trace) -> dict:
     }
 
 
-def _json(traces, options: RenderOptions) -> str:
+def _json(traces, options: RenderOptions, files: dict | None = None) -> str:
     data = [trace_to_dict(t) for t in traces]
     out = data[0] if len(data) == 1 else data
     return dumps(out) + "\n"
@@ -396,6 +518,8 @@ def dumps(obj, indent: str = "") -> str:
 FORMATS: dict[str, Callable] = {
     "md": _template("md/document.md.j2"),
     "latex": _template("latex/document.tex.j2"),
+    "text": _template("text/document.txt.j2"),
+    "html": _template("html/document.html.j2"),
     "json": _json,
 }
 
@@ -467,14 +591,9 @@ class ReportView:
 
     @staticmethod
     def table(header: list, rows: list) -> str:
-        """A plain-text table with aligned columns."""
-        cols = list(zip(*([header] + rows))) if rows else [[h] for h in header]
-        widths = [max(len(str(c)) for c in col) for col in cols]
-        lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
-        lines.append("  ".join("-" * w for w in widths))
-        for r in rows:
-            lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
-        return "\n".join(lines)
+        from .textmath import table
+
+        return table(header, rows)
 
 
 def render_report(report, fmt: str, options: RenderOptions | None = None) -> str:
