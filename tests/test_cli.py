@@ -108,7 +108,10 @@ def test_output_file_is_written_whole_and_replaces_the_old(tmp_path):
     r = run_cli("solve", LINEAR, "-o", out)
     assert r.returncode == 0 and r.stdout == ""
     assert out.read_text().startswith("# Two-layer linear network")
-    assert [p.name for p in tmp_path.iterdir()] == ["key.md"]  # no temporary left
+    # the network picture is written beside it and linked; no temporary is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key-network-1.svg", "key.md"]
+    assert "](key-network-1.svg)" in out.read_text()
+    assert (tmp_path / "key-network-1.svg").read_text().startswith("<svg")
 
 
 def test_a_failed_run_leaves_the_old_output_untouched(tmp_path):

@@ -15,26 +15,60 @@ import pytest
 from conftest import PROBLEMS, ROOT, run_cli
 
 GOLDEN = ROOT / "tests" / "golden"
-EXT = {"md": "md", "latex": "tex", "json": "json"}
+
+# name suffix -> command-line arguments
+VARIANTS = {
+    "md": ["--format", "md", "--figures", "none"],
+    "element.md": ["--format", "md", "--figures", "none", "--detail", "element"],
+    "tex": ["--format", "latex"],
+    "html": ["--format", "html"],
+    "txt": ["--format", "text"],
+    "json": ["--format", "json"],
+}
+# the notation presets, on the two problems whose readers use them most
+NOTATION_VARIANTS = {
+    (stem, f"{key}.element.md"): ["--format", "md", "--figures", "none", "--detail", "element", "--notation", key]
+    for stem in ("sigmoid_2_2_2", "batch_tanh_mean")
+    for key in ("ng", "nielsen", "grosse", "netout")
+}
 
 
-@pytest.mark.parametrize("fmt", list(EXT))
-@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
-def test_output_matches_golden(path, fmt):
-    r = run_cli("solve", path.relative_to(ROOT), "--format", fmt, cwd=ROOT)
-    assert r.returncode == 0, r.stderr
-    golden = GOLDEN / f"{path.stem}.{EXT[fmt]}"
+def cases():
+    for path in PROBLEMS:
+        for suffix, args in VARIANTS.items():
+            yield path, suffix, args
+    for (stem, suffix), args in NOTATION_VARIANTS.items():
+        yield ROOT / "problems" / f"{stem}.toml", suffix, args
+
+
+def check_golden(name: str, text: str):
+    golden = GOLDEN / name
     if os.environ.get("STEPSOLVER_UPDATE_GOLDEN"):
         golden.parent.mkdir(exist_ok=True)
-        golden.write_text(r.stdout, encoding="utf-8")
+        golden.write_text(text, encoding="utf-8")
     assert golden.exists(), f"no golden file {golden.name}; see this module's docstring"
-    assert r.stdout == golden.read_text(encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
 
-def test_every_golden_file_belongs_to_a_problem():
-    stems = {p.stem for p in PROBLEMS}
+@pytest.mark.parametrize("path, suffix, args", list(cases()), ids=lambda v: v.stem if hasattr(v, "stem") else v if isinstance(v, str) else "")
+def test_output_matches_golden(path, suffix, args):
+    r = run_cli("solve", path.relative_to(ROOT), *args, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    check_golden(f"{path.stem}.{suffix}", r.stdout)
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
+def test_network_picture_matches_golden(path, tmp_path):
+    out = tmp_path / "key.md"
+    r = run_cli("solve", path, "-o", out)
+    assert r.returncode == 0, r.stderr
+    check_golden(f"{path.stem}.network.svg", (tmp_path / "key-network-1.svg").read_text())
+
+
+def test_every_golden_file_belongs_to_a_case():
+    names = {f"{p.stem}.{s}" for p, s, _ in cases()} | {f"{p.stem}.network.svg" for p in PROBLEMS}
     for g in GOLDEN.iterdir():
-        assert g.stem in stems and g.suffix.lstrip(".") in EXT.values(), g.name
+        assert g.name in names, g.name
 
 
 def test_same_problem_gives_byte_identical_output():
