@@ -139,3 +139,22 @@ def test_input_files_are_never_modified(tmp_path):
     stat = os.stat(p)
     run_cli("solve", p, "--format", "json")
     assert os.stat(p).st_mtime_ns == stat.st_mtime_ns
+
+
+def test_a_teachers_template_overrides_the_built_in_one(tmp_path):
+    tdir = tmp_path / "tpl" / "md"
+    tdir.mkdir(parents=True)
+    builtin = (ROOT / "templates" / "md" / "dialect.j2").read_text()
+    # a teacher wants level-1 headings to carry the course name
+    (tdir / "dialect.j2").write_text(builtin.replace('((( "#" * level ))) ((( text )))', '((( "#" * level ))) ((( text ))) ((( "(ML 101)" if level == 1 else "" )))'))
+    r = run_cli("solve", LINEAR, "--templates", tmp_path / "tpl")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("# Two-layer linear network (ML 101)")
+
+
+def test_a_typo_in_a_template_fails_loudly(tmp_path):
+    tdir = tmp_path / "tpl" / "md"
+    tdir.mkdir(parents=True)
+    (tdir / "document.md.j2").write_text("((( problems[0].titel )))\n")
+    r = run_cli("solve", LINEAR, "--templates", tmp_path / "tpl")
+    assert_one_line_error(r, "template", "titel")

@@ -101,6 +101,19 @@ def test_every_markdown_fragment_passes_katex_strict(traces, flavor):
     assert not errors, errors[:5]
 
 
+@pytest.mark.skipif(shutil.which("node") is None or katex_node_path() is None, reason="node and the katex package are needed")
+def test_check_report_math_passes_katex_strict(tmp_path):
+    answers = tmp_path / "a.toml"
+    answers.write_text("loss = 0.3\n[[layers]]\nz = [0.3775, 0.39]\ndelta = [0.0088, 0.01]\n[[layers]]\nW_new = [[0.36, 0.41], [0.51, 0.56]]\n")
+    r = run_cli("check", ROOT / "problems" / "sigmoid_2_2_2.toml", answers, "-f", "md")
+    frags = math_fragments(r.stdout)
+    assert len(frags) > 10
+    out = subprocess.run(["node", str(ROOT / "tests" / "katex_check.js")], input=json.dumps(frags),
+                         capture_output=True, text=True, env=dict(os.environ, NODE_PATH=katex_node_path()))
+    errors = [e for e in json.loads(out.stdout) if e]
+    assert not errors, errors[:3]
+
+
 def test_github_flavor_uses_math_fences(traces):
     out = render([traces["linear_2_3_2"]], "md", RenderOptions(flavor="github"))
     assert "```math\n" in out and "\n$$\n" not in out
