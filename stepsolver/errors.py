@@ -27,18 +27,30 @@ class StepsolverError(Exception):
         return self
 
     def line(self) -> str:
-        """The one-line message the command line prints."""
+        """The one-line message the command line prints: control characters
+        from the input (newlines, terminal escape sequences) are shown
+        escaped, so the message stays one harmless line."""
         parts = ["error"]
         if self.file:
             parts.append(self.file)
         if self.key:
             parts.append(self.key)
         parts.append(self.message)
-        # keep it one line whatever the message holds
-        return ": ".join(p.replace("\n", " ").replace("\r", " ") for p in parts)
+        return ": ".join(_printable(p) for p in parts)
 
     def __str__(self) -> str:
         return self.line()
+
+
+def _printable(text: str) -> str:
+    out = []
+    for ch in str(text):
+        o = ord(ch)
+        if o < 32 or 0x7F <= o < 0xA0 or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069:
+            out.append(f"\\x{o:02x}" if o < 256 else f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class InputError(StepsolverError):

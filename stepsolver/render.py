@@ -40,12 +40,15 @@ def builtin_templates() -> Path:
 @lru_cache(maxsize=8)
 def environment(user_dir: str | None = None):
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     loaders = []
     if user_dir:
         loaders.append(jinja2.FileSystemLoader(user_dir))
     loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
-    env = jinja2.Environment(
+    # sandboxed: a template (a teacher's override from a shared folder is
+    # input too) can call our helpers but cannot reach Python's internals
+    env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         block_start_string="((*",
@@ -102,10 +105,44 @@ _LATEX_SPECIAL = {
 }
 
 
+_GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ", [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+    "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
+    "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]))
+_LATEX_SYMBOLS = {
+    "→": r"\ensuremath{\rightarrow}", "←": r"\ensuremath{\leftarrow}", "≈": r"\ensuremath{\approx}",
+    "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}", "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}",
+    "∂": r"\ensuremath{\partial}", "−": "-", "′": "'", "½": r"\ensuremath{\tfrac{1}{2}}",
+}
+_TEXT_PUNCT = set("–—‘’“”…•€")
+
+
 def latex_escape(text: str) -> str:
-    """Escape user text for LaTeX in one pass (each character once, so an
-    escape is never escaped again)."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+    """Escape user text for LaTeX in one pass: each character is looked at
+    once, so an escape is never escaped again (no \\input, \\write18 or
+    \\def survives).  Control characters are dropped; characters pdflatex
+    cannot typeset (Hangul, CJK, emoji ...) become '?'."""
+    out = []
+    for ch in str(text):
+        o = ord(ch)
+        if ch in _LATEX_SPECIAL:
+            out.append(_LATEX_SPECIAL[ch])
+        elif ch in "\n\t\r":
+            out.append(" " if ch != "\n" else "\n")
+        elif o < 32 or 0x7F <= o < 0xA0:
+            continue
+        elif o < 0x180 or ch in _TEXT_PUNCT:
+            out.append(ch)
+        elif ch in _GREEK:
+            out.append(f"\\ensuremath{{\\{_GREEK[ch]}}}")
+        elif ch in _LATEX_SYMBOLS:
+            out.append(_LATEX_SYMBOLS[ch])
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+_CONTROL = {chr(o) for o in range(32) if chr(o) not in "\n\t"} | {chr(o) for o in range(0x7F, 0xA0)}
 
 
 _MD_SPECIAL = set("\\`*_[]|$~")
@@ -115,6 +152,8 @@ def md_escape(text: str) -> str:
     """Escape user text for Markdown: no HTML, no math, no link syntax."""
     out = []
     for ch in str(text):
+        if ch in _CONTROL:
+            continue
         if ch == "<":
             out.append("&lt;")
         elif ch == ">":
@@ -133,6 +172,8 @@ def md_block(text: str) -> str:
     kept, but raw HTML, math delimiters and backslash escapes are not."""
     out = []
     for ch in str(text):
+        if ch in _CONTROL:
+            continue
         if ch in "<>&":
             out.append({"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch])
         elif ch in "$\\`":
@@ -145,7 +186,7 @@ def md_block(text: str) -> str:
 def html_escape(text) -> str:
     import html
 
-    return html.escape(str(text), quote=True)
+    return html.escape("".join(ch for ch in str(text) if ch not in _CONTROL), quote=True)
 
 
 def html_paragraphs(text) -> str:
@@ -421,6 +462,8 @@ def _template(name: str):
             raise RenderError(f"template {exc.filename or exc.name}: line {exc.lineno}: {exc.message}") from None
         except jinja2.UndefinedError as exc:
             raise RenderError(f"template {name}: {exc.message}") from None
+        except jinja2.sandbox.SecurityError as exc:
+            raise RenderError(f"template {name}: not allowed ({exc})") from None
 
     return run
 

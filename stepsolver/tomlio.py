@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import tomllib
 from typing import Any, Iterable
 
@@ -28,9 +29,13 @@ def read_toml(path: str | os.PathLike, *, label: str | None = None) -> dict:
     path as given) as their file name."""
     name = label or os.fspath(path)
     try:
-        if os.path.isdir(path):
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
             raise InputError("is a directory, not a file", file=name)
-        size = os.path.getsize(path)
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO, socket or device would block or never end
+            raise InputError("is not a regular file (a pipe, socket or device)", file=name)
+        size = st.st_size
         if size > limits.MAX_FILE_BYTES:
             raise LimitError(
                 f"file is {size} bytes, larger than the limit of {limits.MAX_FILE_BYTES}",
@@ -109,10 +114,18 @@ def check_keys(table: dict, allowed: Iterable[str], where: str) -> None:
     for key in table:
         if key not in allowed:
             path = key_join(where, key)
-            near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            near = nearest(key, allowed)
             if near:
                 raise InputError(f"unknown key (did you mean '{near[0]}'?)", key=path)
             raise InputError(f"unknown key (known keys here: {', '.join(allowed)})", key=path)
+
+
+def nearest(word: str, known: list[str]) -> list[str]:
+    """The known name a misspelling most likely meant (case first)."""
+    same_case = [k for k in known if k.lower() == word.lower()]
+    if same_case:
+        return same_case[:1]
+    return difflib.get_close_matches(word, known, n=1, cutoff=0.6)
 
 
 def expect_table(value: Any, where: str) -> dict:
@@ -209,19 +222,23 @@ def parse_number(value: Any, where: str):
     raise InputError(f"expected a number, got {describe(value)}", key=where)
 
 
-def parse_vector(value: Any, where: str, length: int | None = None, *, what: str = "numbers") -> list:
+def _count(n: int, why: str = "") -> str:
+    return f"{n} number{'' if n == 1 else 's'}{why}"
+
+
+def parse_vector(value: Any, where: str, length: int | None = None, *, why: str = "") -> list:
     """A list of numbers; a bare number is a list of one.  ``length`` is the
-    expected count (None: any positive count)."""
+    expected count (None: any positive count); ``why`` explains it."""
     if isinstance(value, list):
         items = value
     elif isinstance(value, (int, str)) and not isinstance(value, bool) or isinstance(value, FloatText):
         items = [value]
         if length is not None and length != 1:
-            raise InputError(f"expected {length} {what}, got a single number", key=where)
+            raise InputError(f"expected {_count(length, why)}, got a single number", key=where)
     else:
         raise InputError(f"expected a list of numbers, got {describe(value)}", key=where)
     if length is not None and len(items) != length:
-        raise InputError(f"expected {length} {what}, got {len(items)}", key=where)
+        raise InputError(f"expected {_count(length, why)}, got {len(items)}", key=where)
     if not items:
         raise InputError("expected at least one number, got an empty list", key=where)
     out = []
@@ -288,7 +305,7 @@ def choose(value: Any, where: str, choices: dict[str, Any], what: str):
     name = parse_string(value, where)
     if name in choices:
         return choices[name]
-    near = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    near = nearest(name, list(choices))
     hint = f"did you mean '{near[0]}'? " if near else ""
     shown = name if len(name) <= 30 else name[:27] + "..."
     raise InputError(f"unknown {what} {shown!r} ({hint}known: {', '.join(choices)})", key=where)
