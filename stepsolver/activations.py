@@ -60,6 +60,8 @@ class Activation:
     vector = False
     #: the derivative is 1 everywhere (no g'(z) factor worth showing)
     is_identity = False
+    #: rational inputs give rational values (the fast exact path)
+    rational = False
 
     def value(self, z):
         raise NotImplementedError
@@ -94,6 +96,7 @@ class Activation:
 
 class Identity(Activation):
     name = "identity"
+    rational = True
     aliases = ("linear",)
     tex_name = r"\operatorname{id}"
     tex_def = "${z}"
@@ -128,10 +131,19 @@ class Sigmoid(Activation):
         return irr(1 / (1 + MP.exp(-z.v)))
 
     def deriv(self, z, a):
-        d = a * (1 - a)
-        if type(d) is Irr and is_rational(z):
-            d.form = _Closed(_sigmoid_deriv_form, z)
-        return d
+        # sigma'(z) = e^-|z| / (1 + e^-|z|)^2: a(1 - a) would cancel once
+        # sigma(z) rounds to 1 (z > 115 at 50 digits)
+        if is_rational(z) and not z:
+            return Q(1, 4)
+        v = to_mpf(z)
+        e = MP.exp(-abs(v))
+        return irr(e / (1 + e) ** 2, _Closed(_sigmoid_deriv_form, z) if is_rational(z) else None)
+
+    def complement(self, z):
+        """1 - sigma(z) = sigma(-z), without cancellation."""
+        if is_rational(z):
+            return self.value(-z)
+        return irr(1 / (1 + MP.exp(z.v)))
 
     def np_value(self, z):
         import numpy as np
@@ -172,10 +184,12 @@ class Tanh(Activation):
         return irr(MP.tanh(z.v))
 
     def deriv(self, z, a):
-        d = 1 - a * a
-        if type(d) is Irr and is_rational(z):
-            d.form = _Closed(_tanh_deriv_form, z)
-        return d
+        # 1 - tanh^2 z = 4 e^-2|z| / (1 + e^-2|z|)^2, without cancellation
+        if is_rational(z) and not z:
+            return ONE
+        v = to_mpf(z)
+        e = MP.exp(-2 * abs(v))
+        return irr(4 * e / (1 + e) ** 2, _Closed(_tanh_deriv_form, z) if is_rational(z) else None)
 
     def np_value(self, z):
         import numpy as np
@@ -202,6 +216,7 @@ def _tanh_deriv_form(z):
 
 class ReLU(Activation):
     name = "relu"
+    rational = True
     tex_name = r"\operatorname{ReLU}"
     tex_def = r"\max(0, ${z})"
     tex_deriv = r"\begin{cases} 1 & ${z} > 0 \\ 0 & ${z} \le 0 \end{cases}"
@@ -227,6 +242,7 @@ class ReLU(Activation):
 
 class LeakyReLU(Activation):
     name = "leaky_relu"
+    rational = True
     tex_name = r"\operatorname{LeakyReLU}"
     piecewise = True
 
@@ -293,6 +309,7 @@ def _softplus_form(z):
 
 class Square(Activation):
     name = "square"
+    rational = True
     tex_name = r"\operatorname{sq}"
     tex_def = r"${Z}^{2}"
     tex_deriv = r"2${z}"
@@ -377,6 +394,7 @@ class Custom(Activation):
     def __init__(self, expression):
         self.expression = expression
         self.text = expression.text
+        self.rational = bool(expression.expr.is_rational_function())
 
     def value(self, z):
         from .expr import eval_mp, exact_at

@@ -65,13 +65,23 @@ def _guard(thunk, where, i, j):
 
 
 # ---------------------------------------------------------------- loss
-def example_losses(loss, A: Mat, T: Mat, example_ids, where: Callable[[int], str]):
-    """Per-example losses (column j is example example_ids[j])."""
+def example_losses(loss, A: Mat, T: Mat, example_ids, where: Callable[[int], str], Z: Mat | None = None, act=None):
+    """Per-example losses (column j is example example_ids[j]).  With the
+    output's z and a sigmoid output, binary cross-entropy is computed from z
+    (stable where 1 - a rounds to 0)."""
     out = []
+    logits = Z is not None and act is not None and loss.paired(act.name) == "sigmoid_bce"
     for j in range(A.m):
         a = [A[i, j] for i in range(A.n)]
         t = [T[i, j] for i in range(T.n)]
-        terms, value = loss.value(a, t, lambda j=j: where(example_ids[j]))
+        if logits and any(type(x) is Irr for x in a):
+            terms = loss.terms_from_logits([Z[i, j] for i in range(Z.n)], t)
+            total = ZERO
+            for x in terms:
+                total = total + x
+            value = loss.outer(len(a)) * total
+        else:
+            terms, value = loss.value(a, t, lambda j=j: where(example_ids[j]))
         out.append(ExampleLoss(example=example_ids[j], terms=tuple(terms), value=value))
     return tuple(out)
 
@@ -122,10 +132,20 @@ def loss_gradient(loss, A: Mat, T: Mat, example_ids, where) -> Mat:
     return Mat(tuple(cols[j][i] for j in range(A.m)) for i in range(A.n))
 
 
-def output_delta(rule: str, factor, A: Mat, T: Mat, dL_da: Mat, gprime: Mat | None) -> tuple[Mat, Mat]:
+def output_delta(rule: str, factor, A: Mat, T: Mat, dL_da: Mat | None, gprime: Mat | None, Z: Mat | None = None) -> tuple[Mat | None, Mat]:
     """(dJ/da, delta) at the output layer for the given rule."""
-    dA = dL_da.scale(factor)
-    if rule in ("softmax_ce", "sigmoid_bce"):
+    dA = dL_da.scale(factor) if dL_da is not None else None
+    if rule == "sigmoid_bce" and Z is not None:
+        # a - t, with a - 1 taken as -sigma(-z) where a is near 1
+        from .activations import SIGMOID
+
+        def diff(a, z, t):
+            if type(a) is Irr and a.v > 0.5:
+                return (1 - t) - SIGMOID.complement(z)
+            return a - t
+
+        delta = Mat(tuple(diff(A[i, j], Z[i, j], T[i, j]) for j in range(A.m)) for i in range(A.n)).scale(factor)
+    elif rule in ("softmax_ce", "sigmoid_bce"):
         delta = (A - T).scale(factor)
     elif rule == "softmax_ce_general":
         # dL/dz_i = a_i * sum_k t_k - t_i
@@ -209,14 +229,19 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
 
     lname = problem.loss.name
     per_example = example_losses(
-        problem.loss, as_[-1], T, example_ids, lambda k: f"{lname} at step {index}, example {k}"
+        problem.loss, as_[-1], T, example_ids, lambda k: f"{lname} at step {index}, example {k}", zs[-1], acts[-1]
     )
     loss = total_loss(per_example, factor, problem.l2, [W for W, _ in params])
 
     L = len(params)
     rule = output_rule(problem.loss, acts[-1], T)
-    dL_da = loss_gradient(problem.loss, as_[-1], T, example_ids, lambda k: f"derivative of {lname} at step {index}, example {k}")
-    dA_out, delta_out = output_delta(rule, factor, as_[-1], T, dL_da, gps[-1])
+    try:
+        dL_da = loss_gradient(problem.loss, as_[-1], T, example_ids, lambda k: f"derivative of {lname} at step {index}, example {k}")
+    except SolveError:
+        if rule not in ("sigmoid_bce", "softmax_ce", "softmax_ce_general"):
+            raise
+        dL_da = None  # the paired rule does not need dL/da (a saturated a = 1 has none)
+    dA_out, delta_out = output_delta(rule, factor, as_[-1], T, dL_da, gps[-1], zs[-1])
     dAs = [None] * L
     deltas = [None] * L
     dAs[-1], deltas[-1] = dA_out, delta_out
@@ -249,9 +274,16 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
                 W_new=W_new,
                 b_new=b_new,
                 dz_ex=deltas[l] if factor == 1 else deltas[l].scale(unscale),
-                da_ex=dAs[l] if factor == 1 else dAs[l].scale(unscale),
+                da_ex=dAs[l] if factor == 1 or dAs[l] is None else dAs[l].scale(unscale),
             )
         )
+    for lt in layer_traces:
+        for name in ("gprime", "delta", "grad_W", "grad_b", "b_new"):
+            M = getattr(lt, name)
+            if M is not None:
+                _check_size(M, f"step {index}, layer {lt.index}, {name}")
+    for el in loss.per_example:
+        _check_size(Mat([[el.value]]), f"step {index}, loss of example {el.example}")
     return Step(
         index=index,
         pass_index=pass_index,
@@ -307,8 +339,8 @@ def solve_exact(problem: Problem) -> Trace:
     acts = [l.activation for l in problem.layers]
     notes: tuple[str, ...] = ()
     try:
-        _, as_ = forward(params, acts, X, lambda l, what, i=None, j=None: f"layer {l}, {what}")
-        per = example_losses(problem.loss, as_[-1], T, ids, lambda k: f"{problem.loss.name}, example {k}")
+        zs, as_ = forward(params, acts, X, lambda l, what, i=None, j=None: f"layer {l}, {what}")
+        per = example_losses(problem.loss, as_[-1], T, ids, lambda k: f"{problem.loss.name}, example {k}", zs[-1], acts[-1])
         final = total_loss(per, batch_factor(problem.batch, X.m), problem.l2, [W for W, _ in params])
         outputs = as_[-1]
     except (SolveError, LimitError) as exc:

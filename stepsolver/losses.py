@@ -286,6 +286,28 @@ class BinaryCrossEntropy(Loss):
     def paired(self, activation_name):
         return "sigmoid_bce" if activation_name == "sigmoid" else None
 
+    def terms_from_logits(self, z: list, t: list) -> list:
+        """The terms for a sigmoid output, from z: t ln(sigma(z)) + (1-t)
+        ln(1 - sigma(z)) = -(t softplus(-z) + (1-t) softplus(z)), which stays
+        exact where 1 - sigma(z) rounds to 0."""
+        out = []
+        for x, y in zip(z, t):
+            v = to_mpf(x)
+            term = ZERO
+            if y:
+                term = term - y * irr(_softplus(-v))
+            if 1 - y:
+                term = term - (1 - y) * irr(_softplus(v))
+            out.append(term)
+        return out
+
+
+def _softplus(v):
+    """ln(1 + e^v) without overflow or cancellation."""
+    if v > 0:
+        return v + MP.log1p(MP.exp(-v))
+    return MP.log1p(MP.exp(v))
+
 
 REGISTRY: dict[str, Loss] = {
     "half_sse": HalfSSE(),

@@ -89,12 +89,16 @@ def float_step(problem, params, X, T, zsigns, eta, l2):
             rest = np.where(first & (Z == top), 0.0, e).sum(axis=0, keepdims=True)
             per = (T * ((top - Z) + np.log1p(rest))).sum(axis=0)
             delta = factor * (as_[-1] * T.sum(axis=0, keepdims=True) - T)
+        elif loss.name == "binary_cross_entropy" and out.name == "sigmoid":
+            # from the logits: t softplus(-z) + (1-t) softplus(z); a - t as (1-t) - sigmoid(-z) above 1/2
+            Z = zs[-1]
+            per = (T * np.logaddexp(0, -Z) + (1 - T) * np.logaddexp(0, Z)).sum(axis=0)
+            A = as_[-1]
+            delta = factor * np.where(A > 0.5, (1 - T) - out.np_value(-Z), A - T)
         else:
             per = loss.np_value(as_[-1], T)
             g = loss.np_grad(as_[-1], T)
-            if loss.name == "binary_cross_entropy" and out.name == "sigmoid":
-                delta = factor * (as_[-1] - T)
-            elif out.vector:
+            if out.vector:
                 G = factor * g
                 Aout = as_[-1]
                 delta = Aout * (G - (Aout * G).sum(axis=0, keepdims=True))
