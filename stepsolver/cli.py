@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--exact", action="store_true", help="show short closed forms such as 1/(1+e^{-7/10}) for irrational values")
     solve.add_argument("--figures", choices=["auto", "inline", "none"], default="auto", help="the network picture: auto (Markdown with -o: an SVG file beside it), inline, or none")
     solve.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
+    solve.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds one problem may take (default 120; 0: no limit)")
     solve.set_defaults(run=cmd_solve)
 
     check = sub.add_parser("check", help="mark a hand calculation against the exact solution")
@@ -73,6 +74,54 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
     check.set_defaults(run=cmd_check)
     return parser
+
+
+def _seconds(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+    return v
+
+
+class time_limit:
+    """Stop a problem that runs past its time budget with a clear error
+    (SIGALRM, where the platform has it): nothing may just hang."""
+
+    def __init__(self, seconds: int | None, what: str):
+        from . import limits
+
+        self.seconds = limits.TIME_LIMIT if seconds is None else seconds
+        self.what = what
+        self.active = False
+
+    def _expired(self, signum, frame):
+        from .errors import LimitError
+
+        raise LimitError(
+            f"took longer than {self.seconds} s (--time-limit); the problem is too large for an exact "
+            "solve: use fewer examples, units or steps",
+            file=self.what,
+        )
+
+    def __enter__(self):
+        import signal
+
+        if self.seconds and hasattr(signal, "SIGALRM"):
+            self.previous = signal.signal(signal.SIGALRM, self._expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.active = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
 
 
 def _sig_figs(text: str) -> int:
@@ -150,11 +199,12 @@ def cmd_solve(args) -> int:
         raise InputError("--templates: not a directory", file=args.templates)
     traces = []
     for path in args.files:
-        problem = load_problem(path)
-        try:
-            traces.append(solve(problem).trace)
-        except StepsolverError as exc:
-            raise exc.located(path)
+        with time_limit(args.time_limit, path):
+            problem = load_problem(path)
+            try:
+                traces.append(solve(problem).trace)
+            except StepsolverError as exc:
+                raise exc.located(path)
     prefix = None
     if args.output and args.output != "-":
         prefix = os.path.splitext(os.path.basename(args.output))[0]

@@ -293,6 +293,10 @@ class _MPOps:
         return self.mp.mpf(c.evalf(self.mp.dps + 5))
 
     def exp(self, a):
+        # e^a past 2^MAX_MAGNITUDE_BITS is refused before it is computed:
+        # exp(exp(exp(x))) must not build a number with billions of digits
+        if a > limits.MAX_MAGNITUDE_BITS * 0.6931471805599453:
+            raise LimitError(f"{self.what}: exp of a number larger than {int(limits.MAX_MAGNITUDE_BITS * 0.693)}")
         return self.mp.exp(a)
 
     def tanh(self, a):
@@ -317,6 +321,11 @@ class _MPOps:
                 raise SolveError(f"{self.what}: division by zero")
             return self.mp.mpf(0)
         return self.mp.power(a, self.mp.mpf(int(r.p)) / int(r.q))
+
+    def check(self, v):
+        if v and abs(self.mp.mag(v)) > 4 * limits.MAX_MAGNITUDE_BITS:
+            raise LimitError(f"{self.what}: a value passed 2^{4 * limits.MAX_MAGNITUDE_BITS} in magnitude")
+        return v
 
 
 class _NPOps:
@@ -364,11 +373,12 @@ def _walk(e, v, ops):
         for a in e.args:
             t = _walk(a, v, ops)
             total = t if total is None else total * t
-        return total
+        return ops.check(total) if hasattr(ops, "check") else total
     if e.is_Pow:
         base, ex = e.args
         if ex.is_Rational:
-            return ops.pow(_walk(base, v, ops), ex)
+            out = ops.pow(_walk(base, v, ops), ex)
+            return ops.check(out) if hasattr(ops, "check") else out
         raise TypeError(f"unsupported power {e}")  # excluded by the parser
     if isinstance(e, sympy.exp):
         return ops.exp(_walk(e.args[0], v, ops))

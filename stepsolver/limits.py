@@ -22,8 +22,15 @@ MAX_EXAMPLES = 256
 MAX_STEPS = 1000
 #: updates in one solve (steps, times examples for online updates)
 MAX_UPDATES = 1000
-#: estimated multiply-adds of a whole solve (parameters x examples x passes x 3)
-MAX_WORK = 30_000_000
+#: estimated multiply-adds of a whole solve (weights x examples x updates x 3)
+#: when every value stays rational (identity, relu, square, polynomials) ...
+MAX_WORK = 15_000_000
+#: ... and when irrational values (sigmoid, tanh, softmax, exp, log) flow
+#: through it: each such operation costs several times more
+MAX_WORK_IRRATIONAL = 1_000_000
+#: seconds one problem may take from reading to rendering (command line,
+#: --time-limit); a safety net behind the limits above
+TIME_LIMIT = 120
 #: characters in a custom activation expression
 MAX_EXPR_CHARS = 200
 #: nodes (numbers, x, operators, calls) in a custom activation expression
@@ -33,7 +40,8 @@ MAX_EXPR_EXPONENT = 16
 #: product of nested exponents, e.g. (x**4)**4 counts 16
 MAX_EXPR_DEGREE = 64
 #: size, in bits of numerator plus denominator, any exact value may grow to
-#: during a solve (about 6000 decimal digits)
-MAX_VALUE_BITS = 20_000
+#: during a solve (about 3600 decimal digits; below Python's 4300-digit
+#: limit on converting integers to text)
+MAX_VALUE_BITS = 12_000
 #: an irrational value whose magnitude passes 2**this is refused
 MAX_MAGNITUDE_BITS = 3_000

@@ -206,7 +206,7 @@ def problem_from_dict(data: dict, source: str | None = None) -> Problem:
                 f"{n_units} units x {n_in} inputs, the limit is {limits.MAX_UNITS} per layer", key=f"{where}.weights"
             )
         if "bias" in raw:
-            bias = parse_vector(raw["bias"], f"{where}.bias", n_units, what="numbers (one per unit)")
+            bias = parse_vector(raw["bias"], f"{where}.bias", n_units, why=" (one per unit)")
         else:
             bias = [ZERO] * n_units
         if "activation" in raw:
@@ -236,8 +236,8 @@ def problem_from_dict(data: dict, source: str | None = None) -> Problem:
             if k not in raw:
                 what = "the input" if k == "x" else "the target"
                 raise InputError(f"missing ({what})", key=f"{where}.{k}")
-        x = parse_vector(raw["x"], f"{where}.x", n_in, what=f"numbers (layer 1 weights have {n_in} columns)")
-        t = parse_vector(raw["t"], f"{where}.t", n_out, what=f"numbers (the output layer has {n_out} units)")
+        x = parse_vector(raw["x"], f"{where}.x", n_in, why=f" (layer 1 weights have {n_in} column{'s' if n_in != 1 else ''})")
+        t = parse_vector(raw["t"], f"{where}.t", n_out, why=f" (the output layer has {n_out} unit{'s' if n_out != 1 else ''})")
         examples.append(Example(x=Mat.column(x), t=Mat.column(t)))
 
     out_act = layers[-1].activation
@@ -255,11 +255,14 @@ def problem_from_dict(data: dict, source: str | None = None) -> Problem:
             key="steps",
         )
     work = 3 * updates * sum(l.units * l.inputs for l in layers) * (len(examples) if update == "batch" else 1)
-    if work > limits.MAX_WORK:
+    rational = all(l.activation.rational for l in layers) and loss.name in ("half_sse", "sse", "mse")
+    limit = limits.MAX_WORK if rational else limits.MAX_WORK_IRRATIONAL
+    if work > limit:
+        kind = "exact rational" if rational else "50-digit irrational"
         raise LimitError(
-            f"too large for an exact solve (about {work:.2g} multiply-adds, the limit is {limits.MAX_WORK:.2g}); "
-            "use fewer steps, examples or units",
-            key="steps" if steps > 1 else "layers",
+            f"too large for an exact solve within seconds (about {work:.2g} {kind} multiply-adds, the limit is "
+            f"{limit:.2g}); use fewer examples, units, layers or steps",
+            key="steps" if steps > 1 else "examples" if len(examples) > 1 else "layers",
         )
 
     return Problem(
