@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--sig-figs", type=_sig_figs, metavar="N", help="accept agreement to N significant figures")
     check.add_argument("--digits", type=_digits, default=4, help="decimal places of rounded values shown (default 4)")
     check.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
+    check.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds the check may take (default 120; 0: no limit)")
     check.set_defaults(run=cmd_check)
     return parser
 
@@ -168,11 +169,12 @@ def cmd_check(args) -> int:
     inputs = [args.problem] + ([args.answers] if args.answers else [])
     _refuse_overwriting_inputs(args.output, inputs)
     options = RenderOptions(style=NumberStyle(digits=args.digits), templates=args.templates)
-    problem = load_problem(args.problem)
-    try:
-        trace = solve(problem).trace
-    except StepsolverError as exc:
-        raise exc.located(args.problem)
+    with time_limit(args.time_limit, args.problem):
+        problem = load_problem(args.problem)
+        try:
+            trace = solve(problem).trace
+        except StepsolverError as exc:
+            raise exc.located(args.problem)
     if args.blank:
         if args.answers:
             raise InputError("--blank writes an empty answers sheet: give only the problem file")
