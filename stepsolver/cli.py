@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--detail", choices=["matrix", "element"], default="matrix", help="whole matrices, or entry by entry (z_2 = w_21 x_1 + w_22 x_2 + b_2 = ...)")
     solve.add_argument("--notation", choices=NOTATIONS, default="default", help="symbol names: " + ", ".join(NOTATIONS))
     solve.add_argument("--exact", action="store_true", help="show short closed forms such as 1/(1+e^{-7/10}) for irrational values")
-    solve.add_argument("--figures", choices=["auto", "inline", "none"], default="auto", help="the network picture: auto (Markdown with -o: an SVG file beside it), inline, or none")
+    solve.add_argument("--figures", choices=["auto", "inline", "none"], default="auto", help="the network picture: auto (Markdown: an SVG file beside -o, none on stdout), inline (a data URI), or none")
     solve.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
     solve.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds one problem may take (default 120; 0: no limit)")
     solve.set_defaults(run=cmd_solve)
@@ -208,15 +208,18 @@ def cmd_solve(args) -> int:
             except StepsolverError as exc:
                 raise exc.located(path)
     prefix = None
+    figures = args.figures
     if args.output and args.output != "-":
         prefix = os.path.splitext(os.path.basename(args.output))[0]
+    elif figures == "auto" and args.format == "md":
+        figures = "none"  # no base64 blob in a terminal; -o writes an SVG file, --figures inline embeds it
     options = RenderOptions(
         style=NumberStyle(digits=args.digits, exact=args.exact),
         templates=args.templates,
         flavor=args.flavor,
         detail=args.detail,
         notation=args.notation,
-        figures=args.figures,
+        figures=figures,
         figure_prefix=prefix,
     )
     if args.format == "pdf":
