@@ -58,12 +58,13 @@ def unit_name(layer: int, unit: int, n_layers: int) -> str:
     return f"h{unit}" if n_layers == 2 else f"h{layer}.{unit}"
 
 
-def layout(trace) -> Figure:
+def layout(trace, values: bool = True) -> Figure:
+    """values: show a and delta of the first step (only with one example)."""
     problem = trace.problem
     sizes = problem.sizes
     L = len(sizes) - 1
     step = trace.steps[0]
-    values = step.m == 1
+    values = values and step.m == 1
     tallest = max(sizes)
     height = 2 * PAD_Y + (tallest - 1) * ROW
     width = 2 * PAD_X + L * COL
