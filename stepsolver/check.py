@@ -222,6 +222,7 @@ class _Checker:
         self.sheet = sheet
         self.rule = rule
         self.report = Report(trace=trace, rule=rule)
+        self._rounded: dict = {}
 
     # -- one quantity ------------------------------------------------------
     def judge(self, s, layer, key, true: Mat, ft: Mat | None, deps_bad, answers, candidates) -> View:
@@ -240,6 +241,8 @@ class _Checker:
                 tv = true[i, j]
                 eq_true = self.rule.matches(g, tv)
                 eq_ft = fv is not None and self.rule.matches(g, fv)
+                if not eq_true and not eq_ft:
+                    eq_true = self.matches_rounded_key(g, s.index, layer, key, i, j)
                 hint = None
                 if eq_true or (eq_ft and not dep_bad):
                     verdict = "correct"
@@ -266,6 +269,30 @@ class _Checker:
             values.append(vrow)
             bad.append(brow)
         return View(Mat(values), bad)
+
+    def matches_rounded_key(self, g: Given, step: int, layer, key: str, i: int, j: int) -> bool:
+        """Whether the value is the one a careful student gets when rounding
+        every intermediate value to the decimals they wrote (stepsolver solve
+        --round N): that key is accepted as well as the exact one."""
+        if g.fraction or not 1 <= g.places <= 8:
+            return False
+        from .engine import solve_rounded
+
+        if g.places not in self._rounded:
+            try:
+                self._rounded[g.places] = solve_rounded(self.problem, g.places)
+            except (SolveError, LimitError):
+                self._rounded[g.places] = None
+        trace = self._rounded[g.places]
+        if trace is None or step > len(trace.steps):
+            return False
+        s = trace.steps[step - 1]
+        if key == "loss":
+            v = s.loss.total
+        else:
+            M = getattr(s.layers[layer - 1], key)
+            v = M[i, j] if M is not None else None
+        return v is not None and self.rule.matches(g, v)
 
     # -- a whole step ------------------------------------------------------
     def run(self) -> Report:

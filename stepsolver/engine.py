@@ -40,13 +40,17 @@ def activate(act: Activation, Z: Mat, where: Callable[[int, int], str] | None = 
     return _map_indexed(Z, act.value, where)
 
 
-def activation_derivative(act: Activation, Z: Mat, A: Mat, where=None) -> Mat | None:
-    """g'(z) entry by entry (None for softmax, whose Jacobian is used instead)."""
+def activation_derivative(act: Activation, Z: Mat, A: Mat, where=None, by_a: bool = False) -> Mat | None:
+    """g'(z) entry by entry (None for softmax, whose Jacobian is used
+    instead); ``by_a``: in the form students use from a, e.g. a(1 - a)."""
     if act.vector:
         return None
-    return Mat(
-        tuple(_guard(lambda: act.deriv(Z[i, j], A[i, j]), where, i, j) for j in range(Z.m)) for i in range(Z.n)
-    )
+    f = act.deriv_from_a if by_a else act.deriv
+    return Mat(tuple(_guard(lambda: f(Z[i, j], A[i, j]), where, i, j) for j in range(Z.m)) for i in range(Z.n))
+
+
+def rnd_opt(rnd, M):
+    return None if M is None else rnd(M)
 
 
 def _map_indexed(M: Mat, f, where):
@@ -185,21 +189,32 @@ def update(W: Mat, b: Mat, gW: Mat, gb: Mat, eta, update_biases: bool) -> tuple[
 
 
 # ---------------------------------------------------------------- solve
-def forward(params, acts, X: Mat, where_layer):
-    """Forward pass: lists of z and a per layer."""
+def _same(M):
+    return M
+
+
+def forward(params, acts, X: Mat, where_layer, rnd=_same):
+    """Forward pass: lists of z and a per layer (``rnd`` rounds each as a
+    student working to N decimals would)."""
     zs, as_ = [], []
     A = X
     for l, ((W, b), act) in enumerate(zip(params, acts), 1):
-        Z = preactivation(W, b, A)
+        Z = rnd(preactivation(W, b, A))
         _check_size(Z, where_layer(l, "z"))
-        A = activate(act, Z, lambda i, j, l=l: where_layer(l, "a", i, j))
+        A = rnd(activate(act, Z, lambda i, j, l=l: where_layer(l, "a", i, j)))
         _check_size(A, where_layer(l, "a"))
         zs.append(Z)
         as_.append(A)
     return zs, as_
 
 
-def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: int, pass_index: int) -> Step:
+def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: int, pass_index: int, rnd=None) -> Step:
+    """One update.  With ``rnd`` (a function rounding a matrix), every
+    intermediate value is rounded before it is used, and derivatives are
+    taken in the form students use (sigma' = a(1 - a) from the rounded a):
+    the answer key of someone working to N decimals."""
+    rounding = rnd is not None
+    rnd = rnd or _same
     acts = [l.activation for l in problem.layers]
     X = Mat.from_columns([problem.examples[k - 1].x for k in example_ids])
     T = Mat.from_columns([problem.examples[k - 1].t for k in example_ids])
@@ -213,9 +228,9 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
             s += f", example {example_ids[j]}"
         return s
 
-    zs, as_ = forward(params, acts, X, where_layer)
+    zs, as_ = forward(params, acts, X, where_layer, rnd)
     gps = [
-        activation_derivative(act, Z, A, lambda i, j, l=l: where_layer(l, "g'(z)", i, j))
+        rnd_opt(rnd, activation_derivative(act, Z, A, lambda i, j, l=l: where_layer(l, "g'(z)", i, j), by_a=rounding))
         for l, (act, Z, A) in enumerate(zip(acts, zs, as_), 1)
     ]
     kinks = tuple(
@@ -229,9 +244,18 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
 
     lname = problem.loss.name
     per_example = example_losses(
-        problem.loss, as_[-1], T, example_ids, lambda k: f"{lname} at step {index}, example {k}", zs[-1], acts[-1]
+        problem.loss, as_[-1], T, example_ids, lambda k: f"{lname} at step {index}, example {k}",
+        None if rounding else zs[-1], acts[-1]
     )
+    if rounding:
+        per_example = tuple(
+            ExampleLoss(e.example, tuple(rnd(Mat([[v]]))[0, 0] for v in e.terms), rnd(Mat([[e.value]]))[0, 0])
+            for e in per_example
+        )
     loss = total_loss(per_example, factor, problem.l2, [W for W, _ in params])
+    if rounding:
+        loss = LossTrace(loss.per_example, rnd(Mat([[loss.data]]))[0, 0], loss.l2_norms,
+                         loss.l2_term, rnd(Mat([[loss.total]]))[0, 0])
 
     L = len(params)
     rule = output_rule(problem.loss, acts[-1], T)
@@ -241,19 +265,24 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
         if rule not in ("sigmoid_bce", "softmax_ce", "softmax_ce_general"):
             raise
         dL_da = None  # the paired rule does not need dL/da (a saturated a = 1 has none)
-    dA_out, delta_out = output_delta(rule, factor, as_[-1], T, dL_da, gps[-1], zs[-1])
+    dL_da = rnd_opt(rnd, dL_da)
+    dA_out, delta_out = output_delta(rule, factor, as_[-1], T, dL_da, gps[-1], None if rounding else zs[-1])
     dAs = [None] * L
     deltas = [None] * L
-    dAs[-1], deltas[-1] = dA_out, delta_out
+    dAs[-1], deltas[-1] = rnd_opt(rnd, dA_out), rnd(delta_out)
     for l in range(L - 2, -1, -1):
-        dAs[l], deltas[l] = hidden_delta(params[l + 1][0], deltas[l + 1], gps[l])
+        if rounding:
+            dA = rnd(params[l + 1][0].T @ deltas[l + 1])
+            dAs[l], deltas[l] = dA, rnd(dA.hadamard(gps[l]))
+        else:
+            dAs[l], deltas[l] = hidden_delta(params[l + 1][0], deltas[l + 1], gps[l])
 
     layer_traces = []
     for l in range(L):
         W, b = params[l]
         A_prev = X if l == 0 else as_[l - 1]
-        gW_data, gW, gb = gradients(deltas[l], A_prev, W, problem.l2)
-        W_new, b_new = update(W, b, gW, gb, problem.learning_rate, problem.update_biases)
+        gW_data, gW, gb = (rnd(M) for M in gradients(deltas[l], A_prev, W, problem.l2))
+        W_new, b_new = (rnd(M) for M in update(W, b, gW, gb, problem.learning_rate, problem.update_biases))
         _check_size(W_new, f"step {index}, layer {l + 1}, W_new")
         unscale = 1 / factor
         layer_traces.append(
@@ -325,11 +354,31 @@ def schedule(problem: Problem):
             yield p, tuple(range(1, n + 1))
 
 
-def solve_exact(problem: Problem) -> Trace:
+def round_half_away(x, places: int):
+    """x rounded to ``places`` decimals, halves away from zero, exactly."""
+    scale = 10**places
+    if is_rational(x):
+        n = abs(x) * scale
+        k = int((n + Q(1, 2)).numerator // (n + Q(1, 2)).denominator)
+    else:
+        from .exact import MP
+
+        k = int(MP.floor(abs(x.v) * scale + MP.mpf(1) / 2))
+    return Q(k if x >= 0 else -k, scale)
+
+
+def solve_rounded(problem: Problem, places: int) -> Trace:
+    """The answer key of a careful student who rounds every intermediate
+    value to ``places`` decimals (half away from zero) before using it."""
+    rnd = lambda M: M.map(lambda x: round_half_away(x, places))  # noqa: E731
+    return solve_exact(problem, rnd)
+
+
+def solve_exact(problem: Problem, rnd=None) -> Trace:
     params = [(l.W, l.b) for l in problem.layers]
     steps = []
     for index, (p, ids) in enumerate(schedule(problem), 1):
-        step = solve_step(problem, params, ids, index, p)
+        step = solve_step(problem, params, ids, index, p, rnd)
         steps.append(step)
         params = [(lt.W_new, lt.b_new) for lt in step.layers]
     # the cost over all examples with the final parameters: a check on the
@@ -339,7 +388,7 @@ def solve_exact(problem: Problem) -> Trace:
     acts = [l.activation for l in problem.layers]
     notes: tuple[str, ...] = ()
     try:
-        zs, as_ = forward(params, acts, X, lambda l, what, i=None, j=None: f"layer {l}, {what}")
+        zs, as_ = forward(params, acts, X, lambda l, what, i=None, j=None: f"layer {l}, {what}", rnd or _same)
         per = example_losses(problem.loss, as_[-1], T, ids, lambda k: f"{problem.loss.name}, example {k}", zs[-1], acts[-1])
         final = total_loss(per, batch_factor(problem.batch, X.m), problem.l2, [W for W, _ in params])
         outputs = as_[-1]
@@ -349,11 +398,13 @@ def solve_exact(problem: Problem) -> Trace:
     return Trace(problem=problem, steps=tuple(steps), final_loss=final, final_outputs=outputs, notes=notes)
 
 
-def solve(problem: Problem, *, crosscheck: bool = True):
-    """Solve exactly and (by default) cross-check with NumPy float64.
-
-    Returns a :class:`~stepsolver.solution.Solution`.
+def solve(problem: Problem, *, crosscheck: bool = True, round_places: int | None = None):
+    """Solve exactly and (by default) cross-check with NumPy float64; with
+    ``round_places`` also work the key a student rounding to that many
+    decimals gets.  Returns a :class:`~stepsolver.solution.Solution`.
     """
+    import dataclasses
+
     from .solution import Solution
 
     trace = solve_exact(problem)
@@ -369,4 +420,6 @@ def solve(problem: Problem, *, crosscheck: bool = True):
                 final_outputs=trace.final_outputs,
                 notes=trace.notes + tuple(notes),
             )
+    if round_places is not None:
+        trace = dataclasses.replace(trace, rounded=solve_rounded(problem, round_places), round_places=round_places)
     return Solution(trace)

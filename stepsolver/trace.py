@@ -103,3 +103,6 @@ class Trace:
     final_loss: LossTrace | None  # J with the parameters after the last update (None: not computable)
     final_outputs: Mat | None  # a^[L] with the parameters after the last update
     notes: tuple[str, ...] = field(default=())  # cross-check remarks (float64 range, ...)
+    #: the same update worked by someone rounding every value to round_places decimals (--round N)
+    rounded: "Trace | None" = None
+    round_places: int | None = None
