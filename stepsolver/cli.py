@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+
+from .output import Progress, write_output
 
 EXIT_OK, EXIT_MARKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 NOTATIONS = ["default", "ng", "nielsen", "grosse", "netout"]
@@ -49,10 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = sub.add_parser("solve", help="work a problem file step by step")
     solve.add_argument("files", nargs="+", metavar="FILE", help="problem file(s) (TOML); several make one document")
-    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "pdf", "html", "text", "json"], help="output format (default md)")
+    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "pdf", "html", "text", "json", "moodle", "csv"], help="output format (default md)")
     solve.add_argument("-o", "--output", metavar="OUT", help="write to OUT (atomically) instead of stdout")
     solve.add_argument("--digits", type=_digits, default=4, help="decimal places of rounded values (default 4)")
     solve.add_argument("--flavor", choices=["plain", "github"], default="plain", help="Markdown flavour: github writes display math as ```math fences")
+    solve.add_argument("--tolerance", metavar="T", default=None, help="absolute tolerance of Moodle answers (default 1%% of the value, at least 0.005)")
+    solve.add_argument("--round", type=_places, default=None, metavar="N", help="also show the key of a student who rounds every value to N decimals")
+    solve.add_argument("--sheet", choices=["answers", "questions", "both"], default="answers", help="the worked solutions (default), the exercise sheet without answers, or both")
     solve.add_argument("--detail", choices=["matrix", "element"], default="matrix", help="whole matrices, or entry by entry (z_2 = w_21 x_1 + w_22 x_2 + b_2 = ...)")
     solve.add_argument("--notation", choices=NOTATIONS, default="default", help="symbol names: " + ", ".join(NOTATIONS))
     solve.add_argument("--exact", action="store_true", help="show short closed forms such as 1/(1+e^{-7/10}) for irrational values")
@@ -60,6 +64,29 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
     solve.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds one problem may take (default 120; 0: no limit)")
     solve.set_defaults(run=cmd_solve)
+
+    gen = sub.add_parser("generate", help="write distinct variants of an exercise, one problem file each")
+    gen.add_argument("--layers", required=True, metavar="N0,N1,...", help="units per layer, inputs first: 2,3,2")
+    gen.add_argument("--activation", default="sigmoid", metavar="NAME[,NAME...]", help="one activation for every layer, or one per layer (default sigmoid)")
+    gen.add_argument("--loss", default="half_sse", help="the loss (default half_sse)")
+    gen.add_argument("--learning-rate", default="0.1", metavar="ETA", help="learning rate (default 0.1)")
+    gen.add_argument("--batch-size", type=int, default=1, metavar="M", help="examples per problem (default 1)")
+    gen.add_argument("--batch", choices=["mean", "sum"], default="mean", help="how the losses of a batch combine (default mean)")
+    gen.add_argument("--update", choices=["batch", "online"], default="batch")
+    gen.add_argument("--steps", type=int, default=1, help="passes over the examples (default 1)")
+    gen.add_argument("--weight-range", default="-2,2", metavar="LO,HI", help="range of weights and biases (default -2,2)")
+    gen.add_argument("--weight-step", default=None, metavar="S", help="spacing of weights and biases (default 1; 0.5 with sigmoid, tanh or softmax)")
+    gen.add_argument("--input-range", default="-2,2", metavar="LO,HI", help="range of inputs (default -2,2)")
+    gen.add_argument("--input-step", default="1", metavar="S", help="spacing of inputs (default 1)")
+    gen.add_argument("--target-range", default=None, metavar="LO,HI", help="range of targets (default: fitted to the output activation and loss)")
+    gen.add_argument("--target-step", default="1", metavar="S")
+    gen.add_argument("--allow-kinks", action="store_true", help="allow a relu pre-activation of exactly 0")
+    gen.add_argument("--count", type=int, default=30, help="how many variants (default 30)")
+    gen.add_argument("--seed", type=int, default=0, help="the same seed gives the same files, byte for byte")
+    gen.add_argument("--out", required=True, metavar="DIR", help="directory for the problem files")
+    gen.add_argument("--name", default="variant", help="file name prefix (default variant: DIR/variant-01.toml ...)")
+    gen.add_argument("--title", default="Backpropagation exercise", help="title of each variant")
+    gen.set_defaults(run=cmd_generate)
 
     check = sub.add_parser("check", help="mark a hand calculation against the exact solution")
     check.add_argument("problem", metavar="PROBLEM", help="the problem file (TOML)")
@@ -75,6 +102,119 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds the check may take (default 120; 0: no limit)")
     check.set_defaults(run=cmd_check)
     return parser
+
+
+_FLAGS = {
+    "learning_rate": "--learning-rate", "loss": "--loss", "activation": "--activation", "steps": "--steps",
+    "examples": "--batch-size", "layers": "--layers", "batch": "--batch", "update": "--update",
+}
+
+
+def cmd_generate(args) -> int:
+    import re
+
+    from .errors import InputError, StepsolverError
+    from .exact import Q
+    from .generate import Spec, generate, write_variants
+    from .tomlio import parse_number
+
+    def num(text, flag):
+        return parse_number(text.strip(), flag)
+
+    def rng(text, flag):
+        parts = [p for p in text.split(",")]
+        if len(parts) != 2:
+            raise InputError(f"expected LO,HI, got {text!r}", key=flag)
+        return num(parts[0], flag), num(parts[1], flag)
+
+    sizes = []
+    for part in args.layers.split(","):
+        if not part.strip().isdigit() or not 1 <= int(part) <= 16:
+            raise InputError(f"expected unit counts from 1 to 16 separated by commas, got {args.layers!r}", key="--layers")
+        sizes.append(int(part))
+    if len(sizes) < 2 or len(sizes) > 9:
+        raise InputError("give the input size and 1 to 8 layers, e.g. 2,3,2", key="--layers")
+    acts = [a.strip() for a in args.activation.split(",")] if "," in args.activation else [args.activation] * (len(sizes) - 1)
+    if len(acts) != len(sizes) - 1:
+        raise InputError(f"expected 1 or {len(sizes) - 1} activations, got {len(acts)}", key="--activation")
+    transcendental = any(a in ("sigmoid", "tanh", "softmax", "softplus") for a in acts)
+    wstep = num(args.weight_step, "--weight-step") if args.weight_step else (Q(1, 2) if transcendental else Q(1))
+    if not 1 <= args.batch_size <= 16:
+        raise InputError("must be from 1 to 16", key="--batch-size")
+    spec = Spec(
+        sizes=sizes,
+        activations=acts,
+        loss=args.loss,
+        learning_rate=num(args.learning_rate, "--learning-rate"),
+        examples=args.batch_size,
+        batch=args.batch,
+        update=args.update,
+        steps=args.steps,
+        weights=(*rng(args.weight_range, "--weight-range"), wstep),
+        inputs=(*rng(args.input_range, "--input-range"), num(args.input_step, "--input-step")),
+        targets=(*rng(args.target_range, "--target-range"), num(args.target_step, "--target-step")) if args.target_range else None,
+        allow_kinks=args.allow_kinks,
+        title=args.title.replace('"', "'").replace("\\", "/"),
+        command=_generate_command(args),
+    )
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise InputError("exists and is not a directory", file=args.out)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", args.name):
+        raise InputError("use letters, digits, '-', '_' or '.'", key="--name")
+    try:
+        texts = generate(spec, args.count, args.seed, progress=Progress(args.count, "generating"))
+    except StepsolverError as exc:
+        if exc.file in (None, "generated") or (exc.file or "").startswith("variant"):
+            exc.file = None
+            head = (exc.key or "").split(".")[-1].split("[")[0]
+            exc.key = _FLAGS.get(head, exc.key)
+        raise
+    paths = write_variants(texts, args.out, args.name)
+    sys.stderr.write(f"wrote {len(paths)} problem files to {args.out}/ ({os.path.basename(paths[0])} ... {os.path.basename(paths[-1])})\n")
+    return EXIT_OK
+
+
+def _generate_command(args) -> str:
+    """The options that define the exercise (not where the files go)."""
+    parts = ["stepsolver generate", f"--layers {args.layers}", f"--activation {_quote(args.activation)}",
+             f"--loss {args.loss}", f"--learning-rate {args.learning_rate}"]
+    optional = [("--batch-size", args.batch_size, 1), ("--batch", args.batch, "mean"), ("--update", args.update, "batch"),
+                ("--steps", args.steps, 1), ("--weight-range", args.weight_range, "-2,2"), ("--weight-step", args.weight_step, None),
+                ("--input-range", args.input_range, "-2,2"), ("--input-step", args.input_step, "1"),
+                ("--target-range", args.target_range, None), ("--target-step", args.target_step, "1")]
+    parts += [f"{flag} {_quote(str(v))}" for flag, v, default in optional if v != default]
+    if args.allow_kinks:
+        parts.append("--allow-kinks")
+    parts += [f"--count {args.count}", f"--seed {args.seed}"]
+    return "generated by: " + " ".join(parts)
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def _tolerance(text):
+    if text is None:
+        return None
+    from .errors import InputError
+    from .tomlio import parse_number
+
+    v = parse_number(text, "--tolerance")
+    if v <= 0:
+        raise InputError("must be greater than 0", key="--tolerance")
+    return v
+
+
+def _places(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= v <= 10:
+        raise argparse.ArgumentTypeError("must be between 0 and 10")
+    return v
 
 
 def _seconds(text: str) -> int:
@@ -200,13 +340,16 @@ def cmd_solve(args) -> int:
     if args.templates and not os.path.isdir(args.templates):
         raise InputError("--templates: not a directory", file=args.templates)
     traces = []
-    for path in args.files:
+    progress = Progress(len(args.files), "solving")
+    for k, path in enumerate(args.files, 1):
+        progress(k - 1)
         with time_limit(args.time_limit, path):
             problem = load_problem(path)
             try:
-                traces.append(solve(problem).trace)
+                traces.append(solve(problem, round_places=args.round).trace)
             except StepsolverError as exc:
                 raise exc.located(path)
+    progress(len(args.files))
     prefix = None
     figures = args.figures
     if args.output and args.output != "-":
@@ -218,9 +361,11 @@ def cmd_solve(args) -> int:
         templates=args.templates,
         flavor=args.flavor,
         detail=args.detail,
+        sheet=args.sheet,
         notation=args.notation,
         figures=figures,
         figure_prefix=prefix,
+        tolerance=_tolerance(args.tolerance),
     )
     if args.format == "pdf":
         from .pdf import build_pdf
@@ -249,49 +394,6 @@ def _refuse_overwriting_inputs(output: str | None, inputs) -> None:
             raise InputError("refusing to overwrite an input file with the output", file=output)
     if os.path.isdir(output):
         raise InputError("is a directory; give a file name for the output", file=output)
-
-
-def write_output(text: str | bytes, output: str | None) -> None:
-    """stdout, or a file replaced only once the whole text is written."""
-    binary = isinstance(text, bytes)
-    if not output or output == "-":
-        if binary:
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from .errors import InputError
-
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise InputError("the output's directory does not exist", file=output)
-    fd, tmp = tempfile.mkstemp(prefix=".stepsolver-", suffix=".tmp", dir=directory)
-    try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.path.exists(output):
-            try:
-                os.chmod(tmp, os.stat(output).st_mode & 0o777)
-            except OSError:
-                pass
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -313,6 +313,16 @@ class Fmt:
         t = self.form(x)
         return f"= {t} " if t else ""
 
+    def fixed(self, x, places: int) -> str:
+        """x to exactly ``places`` decimals (half away from zero), plain text."""
+        from .engine import round_half_away
+        from .exact import numer
+
+        n = numer(round_half_away(x, places) * 10**places)  # an integer: the value in units of the last place
+        sign = "-" if n < 0 else ""
+        digits = str(abs(n)).rjust(places + 1, "0")
+        return sign + (digits[:-places] + "." + digits[-places:] if places else digits)
+
     def same(self, x, y) -> bool:
         """Whether two values print the same (used to skip repeating a value)."""
         return self.shown(x).text == self.shown(y).text
@@ -325,10 +335,13 @@ class RenderOptions:
     notation: str = "default"
     templates: str | None = None
     detail: str = "matrix"
+    sheet: str = "answers"  # answers | questions | both
     flavor: str = "plain"
     figures: str = "auto"  # auto | inline | none (Markdown: files next to -o, else a data URI)
     #: Markdown written to a file: pictures go to '<prefix>-network-N.svg' beside it
     figure_prefix: str | None = None
+    #: absolute tolerance of quiz answers (None: 1% of the value, at least 0.005)
+    tolerance: object = None
     extra: dict = field(default_factory=dict)
 
 
@@ -339,7 +352,9 @@ def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
     f = Fmt(options.style)
     env = environment(options.templates)
     return {
-        "problems": [ProblemView(t, i, env=env, f=f, options=options, files=files) for i, t in enumerate(traces, 1)],
+        "problems": [ProblemView(t, i, env=env, f=f, options=options, files=files, n=nota) for i, t in enumerate(traces, 1)],
+        "answer": quiz_answer,
+        "tolerance": lambda v: quiz_tolerance(v, options.tolerance),
         "single": len(traces) == 1,
         "f": f,
         "n": nota,
@@ -351,43 +366,40 @@ def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
 class ProblemView:
     """What a template sees of one solved problem."""
 
-    def __init__(self, trace, number: int, env=None, f=None, options=None, files=None):
+    def __init__(self, trace, number: int, env=None, f=None, options=None, files=None, n=None):
         self.trace = trace
         self.number = number
         self.problem = trace.problem
         self.steps = trace.steps
         self.notes = trace.notes
-        self._env, self._f, self._options, self._files = env, f, options, files
-        self._fig = None
+        self._env, self._f, self._options, self._files, self._n = env, f, options, files, n
+        self._figs: dict = {}
 
     # -- the network picture -------------------------------------------------
-    @property
-    def figure(self):
-        if self._fig is None:
+    def figure_for(self, values: bool = True):
+        key = bool(values)
+        if key not in self._figs:
             from .figure import layout
 
-            self._fig = layout(self.trace)
-        return self._fig
+            self._figs[key] = layout(self.trace, values=key)
+        return self._figs[key]
 
-    def _draw(self, name: str) -> str:
-        return self._env.get_template(name).render(fig=self.figure, f=self._f).strip()
+    def _draw(self, name: str, values: bool) -> str:
+        return self._env.get_template(name).render(fig=self.figure_for(values), f=self._f).strip()
 
-    @property
-    def figure_svg(self) -> str:
-        return self._draw("figures/network.svg.j2")
+    def figure_svg_for(self, values: bool = True) -> str:
+        return self._draw("figures/network.svg.j2", values)
 
-    @property
-    def figure_tikz(self) -> str:
-        return self._draw("figures/network.tikz.j2")
+    def figure_tikz_for(self, values: bool = True) -> str:
+        return self._draw("figures/network.tikz.j2", values)
 
-    @property
-    def figure_link(self) -> str:
+    def figure_link_for(self, values: bool = True) -> str:
         """Markdown image target: a file beside the output, or a data URI."""
         import base64
 
-        svg = self.figure_svg + "\n"
+        svg = self.figure_svg_for(values) + "\n"
         if self._files is not None and self._options.figure_prefix and self._options.figures != "inline":
-            name = f"{self._options.figure_prefix}-network-{self.number}.svg"
+            name = f"{self._options.figure_prefix}-network-{self.number}{'' if values else '-blank'}.svg"
             self._files[name] = svg
             return name
         return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -407,6 +419,56 @@ class ProblemView:
     @property
     def m_total(self) -> int:
         return len(self.problem.examples)
+
+    def quiz_items(self, step) -> list:
+        """The quantities a quiz asks for in one update, in the order they
+        are worked: z and a per layer, J, then delta and the gradients from
+        the output back, then the updated parameters."""
+        from types import SimpleNamespace
+
+        n = self._n
+        items = []
+
+        def add(label, symbol, M):
+            items.append(SimpleNamespace(label=label, symbol=symbol, matrix=M, values=[list(r) for r in M.rows],
+                                         scalar=M.n == 1 and M.m == 1))
+
+        for lt in step.layers:
+            add(f"z, layer {lt.index}", n.z(lt.index), lt.z)
+            add(f"a, layer {lt.index}", n.a(lt.index), lt.a)
+        add("J", n.J, Mat([[step.loss.total]]))
+        for lt in reversed(step.layers):
+            add(f"delta, layer {lt.index}", n.delta(lt.index), lt.delta if n.batch_in_delta else lt.dz_ex)
+            add(f"dJ/dW, layer {lt.index}", n.dW(lt.index), lt.grad_W)
+            add(f"dJ/db, layer {lt.index}", n.db(lt.index), lt.grad_b)
+        for lt in step.layers:
+            add(f"updated W, layer {lt.index}", n.W(lt.index) + r"_{\text{new}}", lt.W_new)
+            if self.problem.update_biases:
+                add(f"updated b, layer {lt.index}", n.b(lt.index) + r"_{\text{new}}", lt.b_new)
+        return items
+
+    @property
+    def rounded_rows(self) -> list:
+        """(step, rows) of the --round table: quantity, entry, exact value and
+        the rounded working to N decimals, and whether they differ."""
+        if self.trace.rounded is None:
+            return []
+        N = self.trace.round_places
+        f = self._f
+        out = []
+        for s_exact, s_round in zip(self.trace.steps, self.trace.rounded.steps):
+            rows = []
+            e, r = s_exact.loss.total, s_round.loss.total
+            rows.append(("J", "", f.fixed(e, N), f.fixed(r, N), f.fixed(e, N) != f.fixed(r, N)))
+            for le, lr in zip(s_exact.layers, s_round.layers):
+                for name in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
+                    Me, Mr = getattr(le, name), getattr(lr, name)
+                    for i in range(Me.n):
+                        for j in range(Me.m):
+                            ev, rv = f.fixed(Me[i, j], N), f.fixed(Mr[i, j], N)
+                            rows.append((f"{name}, layer {le.index}", f"({i + 1}, {j + 1})", ev, rv, ev != rv))
+            out.append((s_exact.index, rows))
+        return out
 
     @property
     def conventions(self) -> list[str]:
@@ -495,6 +557,28 @@ def _jfloat(x):
     return f
 
 
+def quiz_answer(v) -> str:
+    """A quiz answer: the exact decimal where it is short, else the float."""
+    from .exact import denom, is_rational
+    from .printing import terminating_places
+
+    if is_rational(v):
+        places = terminating_places(denom(v))
+        if places is not None and places <= 12:
+            from .generate import decimal_text
+
+            return decimal_text(v)
+    return repr(to_float(v))
+
+
+def quiz_tolerance(v, absolute=None) -> str:
+    """Absolute tolerance: given, or 1% of |v| with a floor of 0.005."""
+    if absolute is not None:
+        return repr(to_float(absolute))
+    t = max(0.005, 0.01 * abs(to_float(v)))
+    return f"{t:.6g}"
+
+
 def activation_label(act) -> str:
     return act.text if act.name == "custom" else act.name
 
@@ -542,6 +626,36 @@ def _json(traces, options: RenderOptions, files: dict | None = None) -> str:
     return dumps(out) + "\n"
 
 
+def _csv(traces, options: RenderOptions, files: dict | None = None) -> str:
+    """Every quantity of every update, one row per entry, for spreadsheets
+    and custom graders.  Indices count from 1; 'exact' is SymPy-readable."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["problem", "title", "step", "examples", "layer", "quantity", "row", "col", "exact", "value"])
+    for number, trace in enumerate(traces, 1):
+        title = trace.problem.name
+        for s in trace.steps:
+            ex = " ".join(str(k) for k in s.examples)
+            total = s.loss.total
+            w.writerow([number, title, s.index, ex, "", "loss", 1, 1, exact_text(total) or "", _csv_float(total)])
+            for lt in s.layers:
+                for name in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
+                    M = getattr(lt, name)
+                    for i in range(M.n):
+                        for j in range(M.m):
+                            v = M[i, j]
+                            w.writerow([number, title, s.index, ex, lt.index, name, i + 1, j + 1, exact_text(v) or "", _csv_float(v)])
+    return buf.getvalue()
+
+
+def _csv_float(v) -> str:
+    f = _jfloat(v)
+    return "" if f is None else repr(f)
+
+
 def dumps(obj, indent: str = "") -> str:
     """JSON with objects indented and each list of numbers or strings (a
     matrix row) on one line, so matrices read as matrices."""
@@ -563,6 +677,8 @@ FORMATS: dict[str, Callable] = {
     "latex": _template("latex/document.tex.j2"),
     "text": _template("text/document.txt.j2"),
     "html": _template("html/document.html.j2"),
+    "moodle": _template("moodle/quiz.xml.j2"),
+    "csv": _csv,
     "json": _json,
 }
 
