@@ -87,8 +87,23 @@ def q_to_float(q) -> float:
         return float("inf") if n > 0 else float("-inf")
 
 
+_MPF_CACHE: dict = {}
+
+
 def q_to_mpf(q):
-    return _mpf(numer(q)) / denom(q)
+    """The rational as an mpmath float, cached by object identity: the same
+    weight objects meet irrational activations again and again, and hashing
+    a rational by value is slower than converting it.  The cache holds the
+    object itself, so an id cannot be reused while its entry lives."""
+    hit = _MPF_CACHE.get(id(q))
+    if hit is not None and hit[0] is q:
+        return hit[1]
+    d = q.denominator
+    v = _mpf(int(q.numerator)) if d == 1 else _mpf(int(q.numerator)) / int(d)
+    if len(_MPF_CACHE) > 50_000:
+        _MPF_CACHE.clear()
+    _MPF_CACHE[id(q)] = (q, v)
+    return v
 
 
 class Irr:

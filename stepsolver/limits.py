@@ -15,7 +15,7 @@ MAX_UNITS = 256
 #: layers in a network
 MAX_LAYERS = 32
 #: weights and biases in all layers together
-MAX_PARAMETERS = 20_000
+MAX_PARAMETERS = 50_000
 #: examples in a problem
 MAX_EXAMPLES = 256
 #: passes over the examples (``steps``)
@@ -24,10 +24,10 @@ MAX_STEPS = 1000
 MAX_UPDATES = 1000
 #: estimated multiply-adds of a whole solve (weights x examples x updates x 3)
 #: when every value stays rational (identity, relu, square, polynomials) ...
-MAX_WORK = 15_000_000
+MAX_WORK = 5_000_000
 #: ... and when irrational values (sigmoid, tanh, softmax, exp, log) flow
 #: through it: each such operation costs several times more
-MAX_WORK_IRRATIONAL = 1_000_000
+MAX_WORK_IRRATIONAL = 600_000
 #: seconds one problem may take from reading to rendering (command line,
 #: --time-limit); a safety net behind the limits above
 TIME_LIMIT = 120

@@ -123,6 +123,45 @@ def closed_form_latex(x) -> str | None:
 
 
 def _rounded(v, style: NumberStyle) -> Shown:
+    fast = _rounded_fast(v, style)
+    return fast if fast is not None else _rounded_mp(v, style)
+
+
+def _rounded_fast(v, style: NumberStyle) -> Shown | None:
+    """The same result as :func:`_rounded_mp` computed from the float64
+    value, or None when that could differ: when the value lies within 1e-9
+    (relative) of a rounding boundary or of a power of ten, or outside the
+    comfortable float range.  Float64 carries 16 digits, so away from
+    boundaries its rounding to at most ``digits + 4`` places is the rounding
+    of the exact value."""
+    import math
+
+    f = float(v)
+    a = abs(f)
+    if not (1e-280 < a < 1e280) or style.digits > 8:
+        return None
+    lg = math.log10(a)
+    exp10 = math.floor(lg)
+    if abs(lg - round(lg)) < 1e-9:
+        return None  # next to a power of ten: the exponent could be off by one
+    if exp10 < -4 or exp10 >= 7:
+        return None  # scientific form: leave it to the exact path
+    places = style.digits
+    if exp10 < -1 and style.digits:
+        places = style.digits - 1 - exp10
+    scaled = a * 10.0**places
+    frac = scaled - math.floor(scaled)
+    if abs(frac - 0.5) < 1e-9 * max(1.0, scaled):
+        return None  # a tie to within float precision: decide exactly
+    q = int(math.floor(scaled + 0.5))
+    neg = f < 0
+    if q == 0:
+        return Shown("approx", False, "0." + "0" * places if places else "0")
+    body = _exact_decimal(q, 10**places, places) if places else str(q)
+    return Shown("approx", neg, ("-" if neg else "") + body)
+
+
+def _rounded_mp(v, style: NumberStyle) -> Shown:
     neg = v < 0
     a = abs(v)
     if a == 0:

@@ -37,6 +37,32 @@ def builtin_templates() -> Path:
     return here.parent / "templates"
 
 
+def _bytecode_cache(sandboxed: bool = False):
+    """Compiled templates kept between runs: compiling them is most of a cold
+    start (about 0.3 s), loading them takes milliseconds.  The cache lives in
+    $STEPSOLVER_CACHE_DIR or $XDG_CACHE_HOME/stepsolver (~/.cache/stepsolver),
+    private to the user; where it cannot be written there is simply none.
+    Entries are keyed by the template's source, and Jinja invalidates them
+    across Python and Jinja versions."""
+    import jinja2
+
+    from . import __version__
+
+    base = os.environ.get("STEPSOLVER_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "stepsolver"
+    )
+    if os.environ.get("STEPSOLVER_CACHE_DIR", None) == "":
+        return None
+    path = os.path.join(base, f"templates-{__version__}" + ("-sandboxed" if sandboxed else ""))
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        if not os.access(path, os.W_OK):
+            return None
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(path)
+
+
 @lru_cache(maxsize=8)
 def environment(user_dir: str | None = None):
     import jinja2
@@ -46,9 +72,13 @@ def environment(user_dir: str | None = None):
     if user_dir:
         loaders.append(jinja2.FileSystemLoader(user_dir))
     loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
-    # sandboxed: a template (a teacher's override from a shared folder is
-    # input too) can call our helpers but cannot reach Python's internals
-    env = SandboxedEnvironment(
+    # With --templates the environment is sandboxed: a teacher's override
+    # (from a shared folder, so input too) can call our helpers but cannot
+    # reach Python's internals.  The built-in templates are part of the
+    # program and run without the sandbox's per-attribute checks.
+    cls = SandboxedEnvironment if user_dir else jinja2.Environment
+    env = cls(
+        bytecode_cache=_bytecode_cache(sandboxed=bool(user_dir)),
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         block_start_string="((*",
@@ -235,6 +265,8 @@ class Fmt:
     def __init__(self, style: NumberStyle = DEFAULT_STYLE):
         self.style = style
         self._cache: dict[int, Shown] = {}
+        self._mcache: dict[int, bool] = {}
+        self._tcache: dict[int, str] = {}
         self._keep: list = []  # keep cached objects alive so ids stay unique
 
     def shown(self, x) -> Shown:
@@ -264,11 +296,20 @@ class Fmt:
         sh = self.shown(x)
         return sh.text if sh.kind != "sci" else sh.text
 
+    def _mat_rounded(self, M: Mat) -> bool:
+        k = id(M)
+        r = self._mcache.get(k)
+        if r is None:
+            r = any(self.shown(x).rounded for x in M.entries())
+            self._mcache[k] = r
+            self._keep.append(M)
+        return r
+
     def rounded(self, *items) -> bool:
         """Whether any of these values or matrices (or rows) prints rounded."""
         for it in items:
             if isinstance(it, Mat):
-                if any(self.shown(x).rounded for x in it.entries()):
+                if self._mat_rounded(it):
                     return True
             elif isinstance(it, (tuple, list)):
                 if self.rounded(*it):
@@ -282,9 +323,15 @@ class Fmt:
         return r"\approx" if self.rounded(*items) else "="
 
     def mat(self, M: Mat) -> str:
-        """bmatrix, one row per line, rows ending in \\\\."""
-        rows = [" & ".join(self.num(x) for x in r) for r in M.rows]
-        return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
+        """bmatrix, one row per line, rows ending in \\\\ (cached per matrix)."""
+        k = id(M)
+        text = self._tcache.get(k)
+        if text is None:
+            rows = [" & ".join(self.num(x) for x in r) for r in M.rows]
+            text = "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
+            self._tcache[k] = text
+            self._keep.append(M)
+        return text
 
     def row(self, M: Mat) -> str:
         """A column vector written as a transposed row, for inline use."""
@@ -352,6 +399,7 @@ def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
     f = Fmt(options.style)
     env = environment(options.templates)
     return {
+        "memo": {},  # blocks a template renders once and reuses (the conventions of like problems)
         "problems": [ProblemView(t, i, env=env, f=f, options=options, files=files, n=nota) for i, t in enumerate(traces, 1)],
         "answer": quiz_answer,
         "tolerance": lambda v: quiz_tolerance(v, options.tolerance),
@@ -469,6 +517,13 @@ class ProblemView:
                             rows.append((f"{name}, layer {le.index}", f"({i + 1}, {j + 1})", ev, rv, ev != rv))
             out.append((s_exact.index, rows))
         return out
+
+    @property
+    def conventions_key(self) -> tuple:
+        """What the conventions list depends on: like problems share it."""
+        p = self.problem
+        return (p.loss.name, p.batch, bool(p.l2), p.update_biases, p.update, len(p.layers),
+                tuple(l.activation.convention for l in p.layers))
 
     @property
     def conventions(self) -> list[str]:
