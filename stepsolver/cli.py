@@ -170,7 +170,7 @@ def cmd_generate(args) -> int:
             exc.key = _FLAGS.get(head, exc.key)
         raise
     paths = write_variants(texts, args.out, args.name)
-    sys.stderr.write(f"wrote {len(paths)} problem files to {args.out}/ ({os.path.basename(paths[0])} ... {os.path.basename(paths[-1])})\n")
+    sys.stderr.write(f"wrote {len(paths)} problem files to {os.path.normpath(args.out)}/ ({os.path.basename(paths[0])} ... {os.path.basename(paths[-1])})\n")
     return EXIT_OK
 
 

@@ -20,10 +20,17 @@ class Solution:
     def steps(self):
         return self.trace.steps
 
-    def render(self, fmt: str = "md", **options) -> str:
+    def render(self, fmt: str = "md", *, digits: int = 4, exact: bool = False, **options) -> str:
+        """Render as "md", "latex", "html", "text", "json", "moodle" or "csv".
+        Options as on the command line: digits, exact, detail ("matrix" or
+        "element"), notation ("default", "ng", "nielsen", "grosse",
+        "netout"), sheet ("answers", "questions", "both"), flavor ("plain"
+        or "github"), figures ("auto", "inline", "none"), templates (a
+        directory of overrides)."""
+        from .printing import NumberStyle
         from .render import RenderOptions, render
 
-        return render([self.trace], fmt, RenderOptions(**options) if options else None)
+        return render([self.trace], fmt, RenderOptions(style=NumberStyle(digits=digits, exact=exact), **options))
 
     def to_dict(self) -> dict:
         from .render import trace_to_dict
