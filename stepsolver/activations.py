@@ -21,7 +21,7 @@ from string import Template
 from typing import Callable
 
 from .errors import InputError
-from .exact import MP, ONE, ZERO, Irr, Q, irr, is_rational, q_str, q_to_mpf, to_mpf
+from .exact import MP, ONE, ZERO, Q, irr, is_rational, q_str, q_to_mpf, to_mpf
 from .printing import q_latex
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from . import engine
 from .answers import AnswerSheet, Given
 from .errors import LimitError, SolveError
-from .exact import MP, Irr, Q, exact_text, is_rational, to_float, to_mpf
+from .exact import MP, Q, exact_text, is_rational, to_float, to_mpf
 from .matrix import Mat
 
 # --------------------------------------------------------------- rules

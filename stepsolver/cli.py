@@ -21,20 +21,31 @@ EXIT_OK, EXIT_MARKED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 NOTATIONS = ["default", "ng", "nielsen", "grosse", "netout"]
 
 
+def _whole(low: int, high: int, zero_means: str = ""):
+    """An argparse type: a whole number from low to high."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}{zero_means}")
+        return v
+
+    return parse
+
+
+_digits = _whole(0, 30)
+_places = _whole(0, 10)
+_seconds = _whole(0, 86_400, " (0: no limit)")
+_sig_figs = _whole(1, 30)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_INPUT)
-
-
-def _digits(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= v <= 30:
-        raise argparse.ArgumentTypeError("must be between 0 and 30")
-    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,26 +218,6 @@ def _tolerance(text):
     return v
 
 
-def _places(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= v <= 10:
-        raise argparse.ArgumentTypeError("must be between 0 and 10")
-    return v
-
-
-def _seconds(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
-    return v
-
-
 class time_limit:
     """Stop a problem that runs past its time budget with a clear error
     (SIGALRM, where the platform has it): nothing may just hang."""
@@ -263,16 +254,6 @@ class time_limit:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         return False
-
-
-def _sig_figs(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= v <= 30:
-        raise argparse.ArgumentTypeError("must be between 1 and 30")
-    return v
 
 
 def _rule(args):

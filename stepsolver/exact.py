@@ -244,10 +244,6 @@ def irr(v, form=None) -> Irr:
     return Irr(v, form)
 
 
-def from_fraction(f: Fraction):
-    return Q(f.numerator, f.denominator)
-
-
 def magnitude_ok(x, max_bits: int) -> bool:
     """True when a value is small enough to keep computing with."""
     if type(x) is Irr:

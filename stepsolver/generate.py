@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from . import limits
 from .errors import InputError, LimitError, SolveError
-from .exact import Q, Irr, denom, is_rational, numer, q_str, to_mpf
+from .exact import Q, denom, is_rational, numer, q_str, to_mpf
 from .printing import terminating_places
 
 SATURATION = {"sigmoid": 3, "tanh": 2, "softmax": 3}

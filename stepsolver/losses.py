@@ -14,7 +14,7 @@ from string import Template
 from typing import Callable
 
 from .errors import SolveError
-from .exact import MP, ONE, ZERO, Irr, Q, irr, is_rational, q_str, to_mpf
+from .exact import MP, ONE, ZERO, Q, irr, is_rational, q_str, to_mpf
 from .printing import q_latex
 
 

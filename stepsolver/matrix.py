@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
-from .exact import ZERO, Irr, is_rational
+from .exact import ZERO
 
 
 class Mat:
@@ -57,8 +57,6 @@ class Mat:
     def T(self) -> "Mat":
         return Mat(zip(*self.rows)) if self.n else Mat(())
 
-    def all_rational(self) -> bool:
-        return all(is_rational(x) for x in self.entries())
 
     # -- arithmetic ------------------------------------------------------
     def __matmul__(self, other: "Mat") -> "Mat":
@@ -99,9 +97,6 @@ class Mat:
     def row_sums(self) -> "Mat":
         return Mat((_sum(r),) for r in self.rows)
 
-    def col_sums(self) -> "Mat":
-        """1 x m: the sum of each column."""
-        return Mat((tuple(_sum(c) for c in zip(*self.rows)),))
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Mat) or other.shape != self.shape:
@@ -128,5 +123,3 @@ def _dot(r, c):
     return total
 
 
-def irrational_count(m: Mat) -> int:
-    return sum(1 for x in m.entries() if type(x) is Irr)

@@ -29,9 +29,6 @@ class NumberStyle:
     fraction_digits: int = 7  # longest fraction printed as a fraction
     exact: bool = False  # also show closed forms of irrational values where short (--exact)
 
-    def with_digits(self, digits: int) -> "NumberStyle":
-        return NumberStyle(digits, self.max_places, self.fraction_digits, self.exact)
-
 
 DEFAULT_STYLE = NumberStyle()
 

@@ -19,7 +19,6 @@ from .tomlio import (
     FloatText,
     check_keys,
     choose,
-    expect_table,
     expect_table_list,
     parse_bool,
     parse_int,
@@ -100,9 +99,6 @@ class Problem:
     def T(self) -> Mat:
         return Mat.from_columns([e.t for e in self.examples])
 
-    @property
-    def updates_per_pass(self) -> int:
-        return len(self.examples) if self.update == "online" else 1
 
     @property
     def name(self) -> str:

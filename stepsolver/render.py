@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import RenderError
-from .exact import Irr, exact_text, to_float
+from .exact import exact_text, to_float
 from .matrix import Mat
 from .notation import NotationInUse
 from .printing import DEFAULT_STYLE, NumberStyle, Shown, show
@@ -333,12 +333,6 @@ class Fmt:
             self._keep.append(M)
         return text
 
-    def row(self, M: Mat) -> str:
-        """A column vector written as a transposed row, for inline use."""
-        return self.mat(M)
-
-    def is_irr(self, x) -> bool:
-        return type(x) is Irr
 
     # -- closed forms (--exact): an extra step before the decimal result ------
     def form(self, x) -> str | None:

@@ -10,7 +10,7 @@ import pytest
 
 import stepsolver
 from conftest import ROOT, run_cli
-from stepsolver.exact import Irr, denom, is_rational, to_mpf
+from stepsolver.exact import denom, is_rational, to_mpf
 from stepsolver.printing import terminating_places
 
 LINEAR = ROOT / "problems" / "linear_2_3_2.toml"

@@ -7,8 +7,6 @@ with '# expect: a; b; ...': fragments the one-line error must contain.
 
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
