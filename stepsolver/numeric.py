@@ -32,6 +32,7 @@ import numpy as np
 from .errors import CrossCheckError
 from .exact import sign, to_float
 from .matrix import Mat
+from .trace import REPORTED
 
 NUDGE = 1e-12
 REL = 1e-9
@@ -180,30 +181,48 @@ class _Checker:
         return out
 
 
+def _inputs(problem, conv=None):
+    """(params, X, T, eta, l2) of a problem as float arrays (``conv``:
+    to_np for float64, to_long for extended precision)."""
+    conv = conv or to_np
+    scalar = lambda q: conv(Mat([[q]]))[0, 0]  # noqa: E731
+    params = [(conv(l.W), conv(l.b)) for l in problem.layers]
+    return params, conv(problem.X), conv(problem.T), scalar(problem.learning_rate), scalar(problem.l2)
+
+
+def _lockstep(trace, runs):
+    """Run each input set through the trace's updates side by side, each
+    from its own weights; yield (label, exact matrix, [float result of each
+    run]) for the cost and every reported quantity of every step."""
+    problem = trace.problem
+    state = [list(r) for r in runs]
+    for step in trace.steps:
+        cols = [k - 1 for k in step.examples]
+        zsigns = [_signs(lt.z) for lt in step.layers]
+        results = []
+        for st in state:
+            params, X, T, eta, l2 = st
+            res, st[0] = float_step(problem, params, X[:, cols], T[:, cols], zsigns, eta, l2)
+            results.append(res)
+        tag = f"step {step.index}" if len(trace.steps) > 1 else ""
+        yield _w(tag, "J"), Mat([[step.loss.total]]), [r["loss"] for r in results]
+        for k, lt in enumerate(step.layers):
+            for key in REPORTED:
+                yield _w(tag, f"layer {lt.index} {key}"), getattr(lt, key), [r["layers"][k][key] for r in results]
+
+
 def _quick_agreement(trace) -> bool:
     """The float64 run alone, held to 1e-9 |exact| + 1e-15 scale: a
     tolerance tighter than the full one, so passing it settles the check
     without the two calibration runs (almost every solve)."""
-    problem = trace.problem
-    params = [(to_np(l.W), to_np(l.b)) for l in problem.layers]
-    Xall, Tall = to_np(problem.X), to_np(problem.T)
-    eta, l2 = to_float(problem.learning_rate), to_float(problem.l2)
-    for step in trace.steps:
-        cols = [k - 1 for k in step.examples]
-        zsigns = [_signs(lt.z) for lt in step.layers]
-        res, params = float_step(problem, params, Xall[:, cols], Tall[:, cols], zsigns, eta, l2)
-        pairs = [(Mat([[step.loss.total]]), res["loss"])]
-        for lt, fl in zip(step.layers, res["layers"]):
-            for key in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
-                pairs.append((getattr(lt, key), fl[key]))
-        for exact, f in pairs:
-            e = to_np(exact)
-            with np.errstate(all="ignore"):
-                if not (np.isfinite(e).all() and np.isfinite(f).all()):
-                    return False
-                scale = float(np.max(np.abs(e))) if e.size else 0.0
-                if not (np.abs(e - f) <= REL * np.abs(e) + SCALE_FLOOR * scale).all():
-                    return False
+    for _, exact, (f,) in _lockstep(trace, [_inputs(trace.problem)]):
+        e = to_np(exact)
+        with np.errstate(all="ignore"):
+            if not (np.isfinite(e).all() and np.isfinite(f).all()):
+                return False
+            scale = float(np.max(np.abs(e))) if e.size else 0.0
+            if not (np.abs(e - f) <= REL * np.abs(e) + SCALE_FLOOR * scale).all():
+                return False
     return True
 
 
@@ -216,43 +235,18 @@ def crosscheck(trace) -> list[str]:
 
 
 def _calibrated_crosscheck(trace) -> list[str]:
-    problem = trace.problem
+    """float64, float64 with nudged inputs, and longdouble, side by side."""
     rng = np.random.default_rng(20261123)
 
-    def nudge(a: np.ndarray) -> np.ndarray:
-        return a * (1.0 + NUDGE * rng.uniform(-1.0, 1.0, size=a.shape))
+    def nudge(a):
+        return a * (1.0 + NUDGE * rng.uniform(-1.0, 1.0, size=np.shape(a)))
 
-    params = [(to_np(l.W), to_np(l.b)) for l in problem.layers]
-    nparams = [(nudge(W), nudge(b)) for W, b in params]
-    Xall, Tall = to_np(problem.X), to_np(problem.T)
-    nX, nT = nudge(Xall), nudge(Tall)
-    eta, l2 = to_float(problem.learning_rate), to_float(problem.l2)
-    neta, nl2 = float(nudge(np.array([eta]))[0]), float(nudge(np.array([l2]))[0])
-    lparams = [(to_long(l.W), to_long(l.b)) for l in problem.layers]
-    lX, lT = to_long(problem.X), to_long(problem.T)
-    leta = to_long(Mat([[problem.learning_rate]]))[0, 0]
-    ll2 = to_long(Mat([[problem.l2]]))[0, 0]
-
+    plain = _inputs(trace.problem)
+    params, X, T, eta, l2 = plain
+    nudged = ([(nudge(W), nudge(b)) for W, b in params], nudge(X), nudge(T), nudge(eta), nudge(l2))
     checker = _Checker()
-    for step in trace.steps:
-        cols = [k - 1 for k in step.examples]
-        zsigns = [_signs(lt.z) for lt in step.layers]
-        res, params = float_step(problem, params, Xall[:, cols], Tall[:, cols], zsigns, eta, l2)
-        nres, nparams = float_step(problem, nparams, nX[:, cols], nT[:, cols], zsigns, neta, nl2)
-        lres, lparams = float_step(problem, lparams, lX[:, cols], lT[:, cols], zsigns, leta, ll2)
-        tag = f"step {step.index}" if len(trace.steps) > 1 else ""
-        checker.compare(_w(tag, "J"), Mat([[step.loss.total]]), res["loss"], nres["loss"], lres["loss"])
-        for lt, fl, nl, xl in zip(step.layers, res["layers"], nres["layers"], lres["layers"]):
-            for key, exact in (
-                ("z", lt.z),
-                ("a", lt.a),
-                ("delta", lt.delta),
-                ("grad_W", lt.grad_W),
-                ("grad_b", lt.grad_b),
-                ("W_new", lt.W_new),
-                ("b_new", lt.b_new),
-            ):
-                checker.compare(_w(tag, f"layer {lt.index} {key}"), exact, fl[key], nl[key], xl[key])
+    for label, exact, (f, p, x) in _lockstep(trace, [plain, nudged, _inputs(trace.problem, to_long)]):
+        checker.compare(label, exact, f, p, x)
     return checker.notes()
 
 

@@ -13,7 +13,6 @@ JSON is data, not layout: it is built here and serialised with ``json``.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,9 +21,11 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import RenderError
-from .exact import exact_text, to_float
 from .matrix import Mat
+from .exports import csv_document, dumps, json_document, quiz_answer, quiz_tolerance
+from .markup import html_escape, html_paragraphs, latex_escape, mathml, md_block, md_escape, toml_comment
 from .notation import NotationInUse
+from .trace import REPORTED
 from .printing import DEFAULT_STYLE, NumberStyle, Shown, show
 
 
@@ -115,147 +116,6 @@ def environment(user_dir: str | None = None):
     env.filters["html_escape"] = html_escape
     env.filters["html_paragraphs"] = html_paragraphs
     return env
-
-
-# ------------------------------------------------------------ escaping
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "^": r"\textasciicircum{}",
-    "_": r"\_",
-    "~": r"\textasciitilde{}",
-    "%": r"\%",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-}
-
-
-_GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ", [
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
-    "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
-    "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]))
-_LATEX_SYMBOLS = {
-    "→": r"\ensuremath{\rightarrow}", "←": r"\ensuremath{\leftarrow}", "≈": r"\ensuremath{\approx}",
-    "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}", "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}",
-    "∂": r"\ensuremath{\partial}", "−": "-", "′": "'", "½": r"\ensuremath{\tfrac{1}{2}}",
-}
-_TEXT_PUNCT = set("–—‘’“”…•€")
-
-
-def latex_escape(text: str) -> str:
-    """Escape user text for LaTeX in one pass: each character is looked at
-    once, so an escape is never escaped again (no \\input, \\write18 or
-    \\def survives).  Control characters are dropped; characters pdflatex
-    cannot typeset (Hangul, CJK, emoji ...) become '?'."""
-    out = []
-    for ch in str(text):
-        o = ord(ch)
-        if ch in _LATEX_SPECIAL:
-            out.append(_LATEX_SPECIAL[ch])
-        elif ch in "\n\t\r":
-            out.append(" " if ch != "\n" else "\n")
-        elif o < 32 or 0x7F <= o < 0xA0:
-            continue
-        elif o < 0x180 or ch in _TEXT_PUNCT:
-            out.append(ch)
-        elif ch in _GREEK:
-            out.append(f"\\ensuremath{{\\{_GREEK[ch]}}}")
-        elif ch in _LATEX_SYMBOLS:
-            out.append(_LATEX_SYMBOLS[ch])
-        else:
-            out.append("?")
-    return "".join(out)
-
-
-_CONTROL = {chr(o) for o in range(32) if chr(o) not in "\n\t"} | {chr(o) for o in range(0x7F, 0xA0)}
-
-
-_MD_SPECIAL = set("\\`*_[]|$~")
-
-
-def md_escape(text: str) -> str:
-    """Escape user text for Markdown: no HTML, no math, no link syntax."""
-    out = []
-    for ch in str(text):
-        if ch in _CONTROL:
-            continue
-        if ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == "&":
-            out.append("&amp;")
-        elif ch in _MD_SPECIAL:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def md_block(text: str) -> str:
-    """User Markdown (a description): its paragraphs, emphasis and lists are
-    kept, but raw HTML, math delimiters and backslash escapes are not."""
-    out = []
-    for ch in str(text):
-        if ch in _CONTROL:
-            continue
-        if ch in "<>&":
-            out.append({"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch])
-        elif ch in "$\\`":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def html_escape(text) -> str:
-    import html
-
-    return html.escape("".join(ch for ch in str(text) if ch not in _CONTROL), quote=True)
-
-
-def html_paragraphs(text) -> str:
-    """User text (a description) as escaped HTML paragraphs."""
-    paras = [" ".join(p.split()) for p in str(text).split("\n\n")]
-    return "</p>\n<p>".join(html_escape(p) for p in paras if p)
-
-
-def mathml(tex: str, display: bool = False) -> str:
-    """LaTeX math (our own, KaTeX-safe vocabulary) as MathML, for HTML pages
-    that render offline without scripts.  An ``aligned`` block becomes a
-    two-column table of MathML cells, lined up on the relation signs."""
-    import re
-
-    from latex2mathml.converter import convert
-
-    from .textmath import _split_lines
-
-    def conv(t: str, block: bool) -> str:
-        try:
-            return convert(t, display="block" if block else "inline")
-        except Exception as exc:  # a construct latex2mathml does not know
-            raise RenderError(f"cannot convert math to MathML ({exc}): {t[:80]}") from None
-
-    body = str(tex).strip()
-    m = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", body, re.S) if display else None
-    if not m:
-        return conv(body, display)
-    rows = []
-    for line in _split_lines(m.group(1)):
-        lhs, _, rhs = line.partition("&")
-        left = conv(lhs, False) if lhs.strip() else ""
-        rows.append(f'<tr><td class="lhs">{left}</td><td class="rhs">{conv(rhs, False)}</td></tr>')
-    return '<table class="aligned">' + "".join(rows) + "</table>"
-
-
-def toml_comment(text) -> str:
-    """Text safe inside a TOML comment: one line."""
-    return " ".join(str(text).split())
 
 
 # ------------------------------------------------------------- numbers
@@ -503,7 +363,7 @@ class ProblemView:
             e, r = s_exact.loss.total, s_round.loss.total
             rows.append(("J", "", f.fixed(e, N), f.fixed(r, N), f.fixed(e, N) != f.fixed(r, N)))
             for le, lr in zip(s_exact.layers, s_round.layers):
-                for name in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
+                for name in REPORTED:
                     Me, Mr = getattr(le, name), getattr(lr, name)
                     for i in range(Me.n):
                         for j in range(Me.m):
@@ -587,148 +447,14 @@ def tidy(text: str) -> str:
     return _BLANKS.sub("\n\n", text).strip("\n") + "\n"
 
 
-# ---------------------------------------------------------------- JSON
-def json_matrix(M: Mat) -> dict:
-    return {
-        "exact": [[exact_text(x) for x in r] for r in M.rows],
-        "value": [[_jfloat(x) for x in r] for r in M.rows],
-    }
-
-
-def json_scalar(x) -> dict:
-    return {"exact": exact_text(x), "value": _jfloat(x)}
-
-
-def _jfloat(x):
-    f = to_float(x)
-    if f != f or f in (float("inf"), float("-inf")):
-        return None
-    return f
-
-
-def quiz_answer(v) -> str:
-    """A quiz answer: the exact decimal where it is short, else the float."""
-    from .exact import denom, is_rational
-    from .printing import terminating_places
-
-    if is_rational(v):
-        places = terminating_places(denom(v))
-        if places is not None and places <= 12:
-            from .generate import decimal_text
-
-            return decimal_text(v)
-    return repr(to_float(v))
-
-
-def quiz_tolerance(v, absolute=None) -> str:
-    """Absolute tolerance: given, or 1% of |v| with a floor of 0.005."""
-    if absolute is not None:
-        return repr(to_float(absolute))
-    t = max(0.005, 0.01 * abs(to_float(v)))
-    return f"{t:.6g}"
-
-
-def activation_label(act) -> str:
-    return act.text if act.name == "custom" else act.name
-
-
-def trace_to_dict(trace) -> dict:
-    p = trace.problem
-    steps = []
-    for s in trace.steps:
-        steps.append(
-            {
-                "examples": list(s.examples),
-                "pass": s.pass_index,
-                "loss": json_scalar(s.loss.total),
-                "input": json_matrix(s.X),
-                "target": json_matrix(s.T),
-                "layers": [
-                    {
-                        "layer": lt.index,
-                        "activation": activation_label(lt.activation),
-                        "W": json_matrix(lt.W),
-                        "b": json_matrix(lt.b),
-                        "z": json_matrix(lt.z),
-                        "a": json_matrix(lt.a),
-                        "delta": json_matrix(lt.delta),
-                        "grad_W": json_matrix(lt.grad_W),
-                        "grad_b": json_matrix(lt.grad_b),
-                        "W_new": json_matrix(lt.W_new),
-                        "b_new": json_matrix(lt.b_new),
-                    }
-                    for lt in s.layers
-                ],
-            }
-        )
-    return {
-        "title": p.name,
-        "steps": steps,
-        "loss_after": json_scalar(trace.final_loss.total) if trace.final_loss is not None else None,
-        "notes": list(trace.notes),
-    }
-
-
-def _json(traces, options: RenderOptions, files: dict | None = None) -> str:
-    data = [trace_to_dict(t) for t in traces]
-    out = data[0] if len(data) == 1 else data
-    return dumps(out) + "\n"
-
-
-def _csv(traces, options: RenderOptions, files: dict | None = None) -> str:
-    """Every quantity of every update, one row per entry, for spreadsheets
-    and custom graders.  Indices count from 1; 'exact' is SymPy-readable."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["problem", "title", "step", "examples", "layer", "quantity", "row", "col", "exact", "value"])
-    for number, trace in enumerate(traces, 1):
-        title = trace.problem.name
-        for s in trace.steps:
-            ex = " ".join(str(k) for k in s.examples)
-            total = s.loss.total
-            w.writerow([number, title, s.index, ex, "", "loss", 1, 1, exact_text(total) or "", _csv_float(total)])
-            for lt in s.layers:
-                for name in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
-                    M = getattr(lt, name)
-                    for i in range(M.n):
-                        for j in range(M.m):
-                            v = M[i, j]
-                            w.writerow([number, title, s.index, ex, lt.index, name, i + 1, j + 1, exact_text(v) or "", _csv_float(v)])
-    return buf.getvalue()
-
-
-def _csv_float(v) -> str:
-    f = _jfloat(v)
-    return "" if f is None else repr(f)
-
-
-def dumps(obj, indent: str = "") -> str:
-    """JSON with objects indented and each list of numbers or strings (a
-    matrix row) on one line, so matrices read as matrices."""
-    inner = indent + "  "
-    if isinstance(obj, dict):
-        if not obj:
-            return "{}"
-        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {dumps(v, inner)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if isinstance(obj, list):
-        if all(not isinstance(v, (dict, list)) for v in obj):
-            return json.dumps(obj, ensure_ascii=False)
-        return "[\n" + ",\n".join(inner + dumps(v, inner) for v in obj) + "\n" + indent + "]"
-    return json.dumps(obj, ensure_ascii=False)
-
-
 FORMATS: dict[str, Callable] = {
     "md": _template("md/document.md.j2"),
     "latex": _template("latex/document.tex.j2"),
     "text": _template("text/document.txt.j2"),
     "html": _template("html/document.html.j2"),
     "moodle": _template("moodle/quiz.xml.j2"),
-    "csv": _csv,
-    "json": _json,
+    "csv": csv_document,
+    "json": json_document,
 }
 
 

@@ -33,7 +33,7 @@ class Solution:
         return render([self.trace], fmt, RenderOptions(style=NumberStyle(digits=digits, exact=exact), **options))
 
     def to_dict(self) -> dict:
-        from .render import trace_to_dict
+        from .exports import trace_to_dict
 
         return trace_to_dict(self.trace)
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from .activations import Activation
 from .matrix import Mat
 
+#: the per-layer quantities every report lists, in this order
+REPORTED = ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new")
+
 
 @dataclass(frozen=True)
 class LayerTrace:
