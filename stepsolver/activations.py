@@ -4,8 +4,9 @@ An activation knows
 
 * its exact value and derivative at a rational or irrational z (rationals
   stay rational wherever the mathematics allows: relu, square, sigmoid(0));
-* its float64 value and derivative for the NumPy cross-check, in numerically
-  stable forms;
+* its value and derivative on arrays for the independent cross-check, in
+  numerically stable forms, written against an array namespace ``xp``
+  (NumPy float64, or mpmath numbers in object arrays; see numeric.py);
 * how a teacher writes it: a LaTeX name, its definition and derivative in
   terms of z, and the derivative in terms of a where students use that form
   (a(1 - a) for the sigmoid);
@@ -21,7 +22,8 @@ from string import Template
 from typing import Callable
 
 from .errors import InputError
-from .exact import MP, ONE, ZERO, Q, irr, is_rational, q_str, q_to_mpf, to_mpf
+from . import exact
+from .exact import MP, ONE, ZERO, Q, Irr, is_rational, q_str
 from .printing import q_latex
 
 
@@ -75,12 +77,19 @@ class Activation:
         the same as :meth:`deriv` where there is no such form."""
         return self.deriv(z, a)
 
-    def np_value(self, z):
+    def np_value(self, z, xp):
+        """g(z) on an array, with the namespace ``xp`` (numeric.py)."""
         raise NotImplementedError
 
-    def np_deriv(self, z, zsign):
-        """float64 g'(z); ``zsign`` (-1, 0, 1 per entry) decides branches."""
+    def np_deriv(self, z, zsign, xp):
+        """g'(z) on an array; ``zsign`` (-1, 0, 1 per entry) decides branches."""
         raise NotImplementedError
+
+    def np_anchor(self, z, a, xp):
+        """(c, a - c) on arrays: a rational anchor c (1 where the output is
+        near 1) and the offset computed without cancellation, so that a - t
+        and 1 - a keep their digits near saturation.  By default c = 0."""
+        return 0 * a, a
 
     # display -------------------------------------------------------------
     def def_tex(self, z: str = "z") -> str:
@@ -114,11 +123,11 @@ class Identity(Activation):
     def deriv(self, z, a):
         return ONE
 
-    def np_value(self, z):
+    def np_value(self, z, xp):
         return z
 
-    def np_deriv(self, z, zsign):
-        return 1.0 + 0.0 * z
+    def np_deriv(self, z, zsign, xp):
+        return xp.ones_like(z)
 
 
 class Sigmoid(Activation):
@@ -129,41 +138,34 @@ class Sigmoid(Activation):
     tex_deriv_a = r"${a}(1 - ${a})"
 
     def value(self, z):
-        if is_rational(z):
-            if not z:
-                return Q(1, 2)
-            return irr(1 / (1 + MP.exp(-q_to_mpf(z))), _Closed(_sigmoid_form, z))
-        return irr(1 / (1 + MP.exp(-z.v)))
+        a = exact.sigmoid(z)
+        if type(a) is Irr and is_rational(z):
+            a.form = _Closed(_sigmoid_form, z)
+        return a
 
     def deriv(self, z, a):
         # sigma'(z) = e^-|z| / (1 + e^-|z|)^2: a(1 - a) would cancel once
-        # sigma(z) rounds to 1 (z > 115 at 50 digits)
-        if is_rational(z) and not z:
-            return Q(1, 4)
-        v = to_mpf(z)
-        e = MP.exp(-abs(v))
-        return irr(e / (1 + e) ** 2, _Closed(_sigmoid_deriv_form, z) if is_rational(z) else None)
+        # sigma(z) rounds to 1
+        d = exact.sigmoid_derivative(z)
+        if type(d) is Irr and is_rational(z):
+            d.form = _Closed(_sigmoid_deriv_form, z)
+        return d
 
     def deriv_from_a(self, z, a):
         return a * (1 - a)
 
-    def complement(self, z):
-        """1 - sigma(z) = sigma(-z), without cancellation."""
-        if is_rational(z):
-            return self.value(-z)
-        return irr(1 / (1 + MP.exp(z.v)))
+    def np_value(self, z, xp):
+        e = xp.exp(-xp.abs(z))
+        return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
-    def np_value(self, z):
-        import numpy as np
-
-        e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-    def np_deriv(self, z, zsign):
-        import numpy as np
-
-        e = np.exp(-np.abs(z))
+    def np_deriv(self, z, zsign, xp):
+        e = xp.exp(-xp.abs(z))
         return e / (1 + e) ** 2
+
+    def np_anchor(self, z, a, xp):
+        e = xp.exp(-xp.abs(z))
+        up = z > 0
+        return xp.where(up, xp.ones_like(a), 0 * a), xp.where(up, -e / (1 + e), a)
 
 
 def _sigmoid_form(z):
@@ -185,33 +187,34 @@ class Tanh(Activation):
     tex_deriv_a = r"1 - ${A}^{2}"
 
     def value(self, z):
-        if is_rational(z):
-            if not z:
-                return ZERO
-            return irr(MP.tanh(q_to_mpf(z)), _Closed(_tanh_form, z))
-        return irr(MP.tanh(z.v))
+        a = exact.tanh(z)
+        if type(a) is Irr and is_rational(z):
+            a.form = _Closed(_tanh_form, z)
+        return a
 
     def deriv(self, z, a):
         # 1 - tanh^2 z = 4 e^-2|z| / (1 + e^-2|z|)^2, without cancellation
-        if is_rational(z) and not z:
-            return ONE
-        v = to_mpf(z)
-        e = MP.exp(-2 * abs(v))
-        return irr(4 * e / (1 + e) ** 2, _Closed(_tanh_deriv_form, z) if is_rational(z) else None)
+        d = exact.tanh_derivative(z)
+        if type(d) is Irr and is_rational(z):
+            d.form = _Closed(_tanh_deriv_form, z)
+        return d
 
     def deriv_from_a(self, z, a):
         return 1 - a * a
 
-    def np_value(self, z):
-        import numpy as np
+    def np_value(self, z, xp):
+        return xp.tanh(z)
 
-        return np.tanh(z)
-
-    def np_deriv(self, z, zsign):
-        import numpy as np
-
-        e = np.exp(-2 * np.abs(z))
+    def np_deriv(self, z, zsign, xp):
+        e = xp.exp(-2 * xp.abs(z))
         return 4 * e / (1 + e) ** 2
+
+    def np_anchor(self, z, a, xp):
+        # tanh z = 1 - 2e/(1 + e) for z > 0, -1 + 2e/(1 + e) for z < 0, e = e^-2|z|
+        e = xp.exp(-2 * xp.abs(z))
+        one = xp.ones_like(a)
+        c = xp.where(z > 0, one, xp.where(z < 0, -one, 0 * a))
+        return c, xp.where(z > 0, -2 * e / (1 + e), xp.where(z < 0, 2 * e / (1 + e), 0 * a))
 
     def def_tex(self, z: str = "z") -> str:
         return _sub(r"\frac{e^{${z}} - e^{-${z}}}{e^{${z}} + e^{-${z}}}", z=z)
@@ -240,15 +243,11 @@ class ReLU(Activation):
     def deriv(self, z, a):
         return ONE if z > 0 else ZERO
 
-    def np_value(self, z):
-        import numpy as np
+    def np_value(self, z, xp):
+        return xp.where(z > 0, z, 0 * z)
 
-        return np.maximum(z, 0.0)
-
-    def np_deriv(self, z, zsign):
-        import numpy as np
-
-        return np.where(zsign > 0, 1.0, 0.0)
+    def np_deriv(self, z, zsign, xp):
+        return xp.where(zsign > 0, xp.ones_like(z), 0 * z)
 
 
 class LeakyReLU(Activation):
@@ -270,24 +269,14 @@ class LeakyReLU(Activation):
     def deriv(self, z, a):
         return ONE if z > 0 else self.slope
 
-    def np_value(self, z):
-        import numpy as np
+    def np_value(self, z, xp):
+        return xp.where(z > 0, z, xp.const(self.slope) * z)
 
-        return np.where(z > 0, z, float(self.slope) * z)
-
-    def np_deriv(self, z, zsign):
-        import numpy as np
-
-        return np.where(zsign > 0, 1.0, q_to_float_safe(self.slope))
+    def np_deriv(self, z, zsign, xp):
+        return xp.where(zsign > 0, xp.ones_like(z), xp.const(self.slope) * xp.ones_like(z))
 
     def describe(self) -> str:
         return f"leaky_relu (slope {q_str(self.slope)})"
-
-
-def q_to_float_safe(q) -> float:
-    from .exact import q_to_float
-
-    return q_to_float(q)
 
 
 class Softplus(Activation):
@@ -298,20 +287,20 @@ class Softplus(Activation):
     tex_deriv_a = r"1 - e^{-${a}}"
 
     def value(self, z):
+        # max(z, 0) + log1p(e^-|z|): no overflow, and no digit lost for z << 0
+        a = exact.softplus(z)
         if is_rational(z):
-            return irr(MP.log(1 + MP.exp(q_to_mpf(z))), _Closed(_softplus_form, z))
-        return irr(MP.log(1 + MP.exp(z.v)))
+            a.form = _Closed(_softplus_form, z)
+        return a
 
     def deriv(self, z, a):
         return SIGMOID.value(z)
 
-    def np_value(self, z):
-        import numpy as np
+    def np_value(self, z, xp):
+        return xp.logaddexp0(z)
 
-        return np.logaddexp(0.0, z)
-
-    def np_deriv(self, z, zsign):
-        return SIGMOID.np_value(z)
+    def np_deriv(self, z, zsign, xp):
+        return SIGMOID.np_value(z, xp)
 
 
 def _softplus_form(z):
@@ -331,10 +320,10 @@ class Square(Activation):
     def deriv(self, z, a):
         return 2 * z
 
-    def np_value(self, z):
+    def np_value(self, z, xp):
         return z * z
 
-    def np_deriv(self, z, zsign):
+    def np_deriv(self, z, zsign, xp):
         return 2 * z
 
     def apply_tex(self, arg: str) -> str:
@@ -352,26 +341,43 @@ class Softmax(Activation):
     vector = True
 
     def column(self, zs: list) -> list:
-        """softmax of one column of z values."""
+        """softmax of one column of z values.  Each output is e^(z_i - top)
+        over the sum; an output above 1/2 is anchored at 1 with offset minus
+        the sum of the others, so 1 - a and ln a keep their digits."""
         if all(is_rational(z) for z in zs) and all(z == zs[0] for z in zs):
             return [Q(1, len(zs))] * len(zs)
-        vals = [to_mpf(z) for z in zs]
-        top = max(vals)
-        exps = [MP.exp(v - top) for v in vals]
-        total = MP.fsum(exps)
+        balls = [exact.ball(z) for z in zs]
+        mids = [b.mid() for b in balls]
+        top = max(range(len(zs)), key=lambda i: mids[i])
+        shifted = [b - balls[top] for b in balls]
+        exps = [ONE_BALL if i == top else s.exp() for i, s in enumerate(shifted)]
+        total = sum(exps[1:], exps[0])
+        log_total = total.log()
         rational = all(is_rational(z) for z in zs)
         out = []
         for i, e in enumerate(exps):
             form = _Closed(_softmax_form, (tuple(zs), i)) if rational else None
-            out.append(irr(e / total, form))
+            a = e / total
+            if a > HALF_BALL:
+                others = sum((x for k, x in enumerate(exps) if k != i), ZERO_BALL)
+                out.append(Irr(a, form, anchor=ONE, off=-others / total))
+            else:
+                # ln a = (z_i - top) - ln(sum): exact digits however small a is
+                out.append(Irr(a, form, logb=(ZERO_BALL if i == top else shifted[i]) - log_total))
         return out
 
-    def np_column(self, z):
+    def np_column(self, z, xp):
+        """(a, c, a - c) column by column: a = e^(z - top) / sum; an output
+        above 1/2 is anchored at 1 with offset minus the sum of the others."""
         import numpy as np
 
-        s = z - np.max(z, axis=0, keepdims=True)
-        e = np.exp(s)
-        return e / np.sum(e, axis=0, keepdims=True)
+        e = xp.exp(z - xp.max0(z))
+        total = e.sum(axis=0, keepdims=True)
+        a = e / total
+        n = z.shape[0]
+        others = (np.ones((n, n)) - np.eye(n)) @ e  # sum over k != i, nothing cancels
+        up = a > 0.5
+        return a, xp.where(up, xp.ones_like(a), 0 * a), xp.where(up, -others / total, a)
 
 
 def _softmax_form(arg):
@@ -397,7 +403,8 @@ class _Closed:
 
 
 class Custom(Activation):
-    """An activation given as an expression in x, e.g. ``x**3/3 - x``."""
+    """An activation given as an expression in x, e.g. ``x**3/3 - x``: its
+    values from the formula as written, its derivative from SymPy."""
 
     name = "custom"
     tex_name = "g"
@@ -408,30 +415,30 @@ class Custom(Activation):
         self.rational = bool(expression.expr.is_rational_function())
 
     def value(self, z):
-        from .expr import eval_mp, exact_at
+        from .expr import closed_form, exact_value
 
-        where = f"activation {self.text!r} at z = {_zdesc(z)}"
-        if is_rational(z):
-            return exact_at(self.expression.expr, z, where)
-        return irr(eval_mp(self.expression.expr, z.v, where))
+        v = exact_value(self.expression.tree, z, lambda: f"activation {self.text!r} at z = {_zdesc(z)}")
+        if type(v) is Irr and is_rational(z):
+            v.form = closed_form(self.expression.expr, z)
+        return v
 
     def deriv(self, z, a):
-        from .expr import eval_mp, exact_at
+        from .expr import closed_form, exact_value
 
-        where = f"derivative of {self.text!r} at z = {_zdesc(z)}"
-        if is_rational(z):
-            return exact_at(self.expression.deriv, z, where)
-        return irr(eval_mp(self.expression.deriv, z.v, where))
+        v = exact_value(self.expression.dtree, z, lambda: f"derivative of {self.text!r} at z = {_zdesc(z)}")
+        if type(v) is Irr and is_rational(z):
+            v.form = closed_form(self.expression.deriv, z)
+        return v
 
-    def np_value(self, z):
-        from .expr import eval_np
+    def np_value(self, z, xp):
+        from .expr import eval_array
 
-        return eval_np(self.expression.expr, z)
+        return eval_array(self.expression.tree, z, xp)
 
-    def np_deriv(self, z, zsign):
-        from .expr import eval_np
+    def np_deriv(self, z, zsign, xp):
+        from .expr import eval_array
 
-        return eval_np(self.expression.deriv, z)
+        return eval_array(self.expression.dtree, z, xp)
 
     def def_tex(self, z: str = "z") -> str:
         return self.expression.latex(z)
@@ -450,6 +457,9 @@ def _zdesc(z) -> str:
 
 
 SIGMOID = Sigmoid()
+ONE_BALL = exact.ball(ONE)
+ZERO_BALL = exact.ball(ZERO)
+HALF_BALL = exact.ball(Q(1, 2))
 
 #: name -> factory taking the problem's options (leaky_slope)
 REGISTRY: dict[str, Callable[..., Activation]] = {

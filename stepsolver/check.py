@@ -533,4 +533,9 @@ class _Checker:
 
 def check(trace, sheet: AnswerSheet, rule=None) -> Report:
     """Mark ``sheet`` against the solved ``trace``."""
-    return _Checker(trace, sheet, rule or DefaultRule()).run()
+    from .exact import START_PRECISION, working_precision
+
+    # the replay computes at the precision the trace was certified at, and
+    # takes an undecidable sign of the student's own values as 0
+    with working_precision(trace.precision or START_PRECISION, settle=True):
+        return _Checker(trace, sheet, rule or DefaultRule()).run()

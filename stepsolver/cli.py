@@ -412,6 +412,10 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         sys.stderr.write("error: out of memory: the input is too large\n")
         return EXIT_INPUT
+    except ModuleNotFoundError as exc:
+        package = {"flint": "python-flint"}.get(exc.name or "", exc.name)
+        sys.stderr.write(f"error: a required package is not installed: {package} (pip install {package})\n")
+        return EXIT_INPUT
     except OSError as exc:
         name = getattr(exc, "filename", None)
         where = f"{name}: " if name else ""

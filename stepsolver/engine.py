@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import limits
+import dataclasses
+
+from . import exact
 from .activations import Activation
 from .errors import LimitError, SolveError
-from .exact import ONE, ZERO, Q, Irr, is_rational, magnitude_ok
+from .exact import ONE, ZERO, Q, Irr, is_rational
 from .matrix import Mat
 from .problem import Problem
 from .trace import ExampleLoss, LayerTrace, LossTrace, Step, Trace
@@ -60,7 +62,7 @@ def _map_indexed(M: Mat, f, where):
 def _guard(thunk, where, i, j):
     try:
         return thunk()
-    except SolveError as exc:
+    except (SolveError, LimitError) as exc:
         if where is not None:
             exc.message = f"{where(i, j)}: {exc.message}"
         raise
@@ -139,17 +141,9 @@ def loss_gradient(loss, A: Mat, T: Mat, example_ids, where) -> Mat:
 def output_delta(rule: str, factor, A: Mat, T: Mat, dL_da: Mat | None, gprime: Mat | None, Z: Mat | None = None) -> tuple[Mat | None, Mat]:
     """(dJ/da, delta) at the output layer for the given rule."""
     dA = dL_da.scale(factor) if dL_da is not None else None
-    if rule == "sigmoid_bce" and Z is not None:
-        # a - t, with a - 1 taken as -sigma(-z) where a is near 1
-        from .activations import SIGMOID
-
-        def diff(a, z, t):
-            if type(a) is Irr and a.v > 0.5:
-                return (1 - t) - SIGMOID.complement(z)
-            return a - t
-
-        delta = Mat(tuple(diff(A[i, j], Z[i, j], T[i, j]) for j in range(A.m)) for i in range(A.n)).scale(factor)
-    elif rule in ("softmax_ce", "sigmoid_bce"):
+    if rule in ("softmax_ce", "sigmoid_bce"):
+        # a - t keeps its digits near a = 1: a saturated output is anchored
+        # at 1 (see exact.Irr)
         delta = (A - T).scale(factor)
     elif rule == "softmax_ce_general":
         # dL/dz_i = a_i * sum_k t_k - t_i
@@ -163,9 +157,16 @@ def output_delta(rule: str, factor, A: Mat, T: Mat, dL_da: Mat | None, gprime: M
 
 
 def softmax_backward(A: Mat, G: Mat) -> Mat:
-    """delta_i = a_i (g_i - sum_k a_k g_k), column by column."""
-    dots = [_sum(A[k, j] * G[k, j] for k in range(A.n)) for j in range(A.m)]
-    return Mat(tuple(A[i, j] * (G[i, j] - dots[j]) for j in range(A.m)) for i in range(A.n))
+    """delta_i = a_i (g_i - sum_k a_k g_k), column by column, computed as
+    a_i sum_k a_k (g_i - g_k): the same number, but where one class
+    dominates (a_k = 1 - 1e-1000) the first form cancels every digit and
+    the second loses none."""
+    cols = []
+    for j in range(A.m):
+        a = [A[i, j] for i in range(A.n)]
+        g = [G[i, j] for i in range(A.n)]
+        cols.append([a[i] * _sum(a[k] * (g[i] - g[k]) for k in range(A.n) if k != i) for i in range(A.n)])
+    return Mat(tuple(cols[j][i] for j in range(A.m)) for i in range(A.n))
 
 
 def hidden_delta(W_next: Mat, delta_next: Mat, gprime: Mat) -> tuple[Mat, Mat]:
@@ -306,41 +307,71 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
                 da_ex=dAs[l] if factor == 1 or dAs[l] is None else dAs[l].scale(unscale),
             )
         )
-    for lt in layer_traces:
-        for name in ("gprime", "delta", "grad_W", "grad_b", "b_new"):
+    step_values = Step(index=index, pass_index=pass_index, examples=tuple(example_ids), X=X, T=T, factor=factor,
+                       output_rule=rule, dL_da=dL_da, loss=loss, layers=tuple(layer_traces), kinks=kinks)
+    for name, M in quantities_of_step(step_values, f"step {index}, ", guarded=True):
+        exact.guard_all(M.entries(), lambda k, name=name, M=M: label(name, M, k))
+    return step_values
+
+
+#: every matrix of a layer's record that can reach an output
+LAYER_MATRICES = ("z", "a", "gprime", "dA", "delta", "grad_W_data", "grad_W", "grad_b", "W_new", "b_new", "dz_ex", "da_ex")
+
+
+def quantities_of_step(step: Step, prefix: str = "", guarded: bool = False):
+    """(name, matrix) of every quantity of one update that can be shown
+    (scalars as 1 x 1, a loss's terms as a row).  With ``guarded``, only
+    those held to the size limits: not dL/da nor the output layer's dA,
+    which follow from a and t alone (both guarded) and whose 1/a or
+    1/(1 - a) of a saturated output may pass the magnitude limit where every
+    answer of the exercise is moderate."""
+    for e in step.loss.per_example:
+        yield f"{prefix}loss of example {e.example}, terms", Mat([list(e.terms)])
+        yield f"{prefix}loss of example {e.example}", Mat([[e.value]])
+    yield from quantities_of_loss(step.loss, prefix)
+    if step.dL_da is not None and not guarded:
+        yield f"{prefix}dL/da", step.dL_da
+    last = len(step.layers)
+    for lt in step.layers:
+        for name in LAYER_MATRICES:
+            if guarded and lt.index == last and name in ("dA", "da_ex"):
+                continue
             M = getattr(lt, name)
             if M is not None:
-                _check_size(M, f"step {index}, layer {lt.index}, {name}")
-    for el in loss.per_example:
-        _check_size(Mat([[el.value]]), f"step {index}, loss of example {el.example}")
-    return Step(
-        index=index,
-        pass_index=pass_index,
-        examples=tuple(example_ids),
-        X=X,
-        T=T,
-        factor=factor,
-        output_rule=rule,
-        dL_da=dL_da,
-        loss=loss,
-        layers=tuple(layer_traces),
-        kinks=kinks,
-    )
+                yield f"{prefix}layer {lt.index}, {name}", M
+
+
+def quantities_of_loss(loss: LossTrace, prefix: str = ""):
+    yield f"{prefix}J (data term)", Mat([[loss.data]])
+    if loss.l2_norms:
+        yield f"{prefix}||W||^2 of each layer", Mat([list(loss.l2_norms)])
+    if loss.l2_term is not None:
+        yield f"{prefix}J (l2 term)", Mat([[loss.l2_term]])
+    yield f"{prefix}J", Mat([[loss.total]])
+
+
+def label(name: str, M: Mat, k: int) -> str:
+    """The name of the k-th entry (row by row, from 0) of a quantity."""
+    if M.n * M.m == 1:
+        return name
+    return f"{name}[{k // M.m + 1}][{k % M.m + 1}]"
+
+
+def quantities_of_trace(trace: Trace):
+    """(name, matrix, step index or None) of every quantity of a trace."""
+    several = len(trace.steps) > 1
+    for step in trace.steps:
+        for name, M in quantities_of_step(step, f"step {step.index}, " if several else ""):
+            yield name, M, step.index
+    if trace.final_loss is not None:
+        for name, M in quantities_of_loss(trace.final_loss, "after the update, "):
+            yield name, M, None
+    if trace.final_outputs is not None:
+        yield "after the update, output a", trace.final_outputs, None
 
 
 def _check_size(M: Mat, where: str) -> None:
-    for x in M.entries():
-        if type(x) is Irr:
-            if not magnitude_ok(x, limits.MAX_MAGNITUDE_BITS):
-                raise LimitError(
-                    f"{where}: a value passed 2^{limits.MAX_MAGNITUDE_BITS} in magnitude; "
-                    "use smaller weights, inputs or fewer steps"
-                )
-        elif not magnitude_ok(x, limits.MAX_VALUE_BITS):
-            raise LimitError(
-                f"{where}: exact values grew past {limits.MAX_VALUE_BITS} bits (about "
-                f"{limits.MAX_VALUE_BITS * 3 // 10} digits); use fewer steps or shorter decimals"
-            )
+    exact.guard_all(M.entries(), lambda k: label(where, M, k))
 
 
 def schedule(problem: Problem):
@@ -363,7 +394,7 @@ def round_half_away(x, places: int):
     else:
         from .exact import MP
 
-        k = int(MP.floor(abs(x.v) * scale + MP.mpf(1) / 2))
+        k = int(MP.floor(abs(x.v) * scale + MP.mpf(1) / 2))  # the midpoint: certified far past these places
     return Q(k if x >= 0 else -k, scale)
 
 
@@ -375,6 +406,151 @@ def solve_rounded(problem: Problem, places: int) -> Trace:
 
 
 def solve_exact(problem: Problem, rnd=None) -> Trace:
+    """The exact trace, every irrational value certified to
+    exact.TARGET_BITS correct bits.
+
+    It is solved at exact.START_PRECISION bits, then again at a higher
+    working precision while any value falls short (digits lost to
+    cancellation), up to exact.MAX_PRECISION.  A value whose ball still
+    holds 0 -- an exact zero that ball arithmetic cannot prove, such as
+    W^T delta when the softmax deltas sum to 0 and W's column is constant, or
+    a decision (a kink's side) that cannot be made -- is given one more
+    solve at twice the precision it was first seen at; if it holds 0 there
+    too, it is 0 to the working precision: taken as 0, with a note.  A value
+    still short of its digits at the highest precision is refused, named."""
+    prec = exact.START_PRECISION
+    settle = False
+    while True:
+        worst, where, zeros = None, None, []
+        with exact.working_precision(prec, settle=settle):
+            try:
+                trace = _solve_at(problem, rnd)
+            except exact.Uncertain as exc:
+                trace, where = None, str(exc)
+        if trace is not None:
+            worst, where, zeros = _audit(trace)
+            if worst >= exact.TARGET_BITS or (settle and prec >= exact.MAX_PRECISION and worst >= exact.MIN_BITS_AT_LIMIT):
+                if not zeros or settle:
+                    notes = trace.notes
+                    if zeros:
+                        trace = _settle_zeros(trace)
+                        shown = ", ".join(zeros[:3]) + (f" and {len(zeros) - 3} more" if len(zeros) > 3 else "")
+                        notes = notes + (
+                            f"{len(zeros)} value(s) could not be told apart from 0 at {prec} bits of working "
+                            f"precision (about {prec * 3 // 10} digits) and are taken as 0: {shown}.",
+                        )
+                    return dataclasses.replace(trace, precision=prec, notes=notes)
+                # every other value is certified; the balls that hold 0 are
+                # narrow: one more solve at twice the precision decides them
+                settle = True
+                prec = min(2 * prec, exact.MAX_PRECISION)
+                continue
+        if prec >= exact.MAX_PRECISION:
+            if trace is None and not settle:
+                settle = True  # an undecided comparison at the last precision: its ball counts as 0
+                continue
+            raise LimitError(
+                f"{where}: its digits cancel beyond {exact.MAX_PRECISION} bits of working precision (about "
+                f"{exact.MAX_PRECISION * 3 // 10} digits), stepsolver's limit; use smaller weights, inputs or "
+                "learning rate so that no unit saturates this far"
+            )
+        settle = False
+        if worst is None or worst == float("-inf"):
+            prec = 2 * prec
+        else:
+            prec = max(prec + 64, exact.TARGET_BITS + (prec - int(worst)) + 32)
+        prec = min(prec, exact.MAX_PRECISION)
+
+
+def _audit(trace: Trace):
+    """(fewest correct bits of a reported irrational value, where, the
+    names of values whose ball holds 0 but is already narrow).
+
+    A ball that holds 0 is judged against the scale of its own matrix (the
+    largest entry that is certainly nonzero; the largest value of its step
+    when there is none; with no scale at all it is simply not known yet):
+    while its radius is not 2^TARGET_BITS below that scale it is a value not
+    known yet -- a large cancellation, as in the softmax Jacobian of a
+    saturated binary cross-entropy -- and counts as that many correct bits;
+    once it is that narrow it may be an exact 0."""
+    worst, where, zeros = float("inf"), None, []
+    quantities = list(quantities_of_trace(trace))
+    step_scales: dict = {}
+    for name, M, step in quantities:
+        entries = list(M.entries())
+        balls = [(k, x.b) for k, x in enumerate(entries) if type(x) is Irr]
+        if not balls:
+            continue
+        scale = None
+        for k, b in balls:
+            if 0 in b:
+                if scale is None:
+                    scale = _scale(entries) or step_scales.get(step)
+                    if scale is None and step not in step_scales:
+                        step_scales[step] = _scale(x for n2, M2, s2 in quantities if s2 == step for x in M2.entries())
+                        scale = step_scales[step]
+                acc = float("-inf") if scale is None else _log2(scale) - _log2(b.rad())
+                if acc >= exact.TARGET_BITS:
+                    zeros.append(label(name, M, k))
+                    continue
+            else:
+                acc = b.rel_accuracy_bits()
+            if acc < worst:
+                worst, where = acc, label(name, M, k)
+    return worst, where, zeros
+
+
+def _scale(values):
+    """The largest magnitude among values certainly nonzero, or None."""
+    best = None
+    for x in values:
+        if type(x) is Irr:
+            if 0 in x.b:
+                continue
+            m = abs(x.b.mid())
+        elif x:
+            m = abs(exact.ball(x))
+        else:
+            continue
+        if best is None or m > best:
+            best = m
+    return best
+
+
+def _log2(b) -> float:
+    m = b.mid() if hasattr(b, "mid") else b
+    man, e = m.man_exp()
+    man = int(man)
+    return int(e) + man.bit_length() if man else float("-inf")
+
+
+def _settle_zeros(trace: Trace) -> Trace:
+    """The trace with every value whose ball holds 0 replaced by 0."""
+
+    def fix(M):
+        if M is None or not any(type(x) is Irr and 0 in x.b for x in M.entries()):
+            return M
+        return M.map(lambda x: ZERO if type(x) is Irr and 0 in x.b else x)
+
+    def one(x):
+        return ZERO if type(x) is Irr and 0 in x.b else x
+
+    def loss(lt):
+        if lt is None:
+            return None
+        per = tuple(ExampleLoss(e.example, tuple(one(t) for t in e.terms), one(e.value)) for e in lt.per_example)
+        return LossTrace(per, one(lt.data), tuple(one(v) for v in lt.l2_norms),
+                         None if lt.l2_term is None else one(lt.l2_term), one(lt.total))
+
+    steps = []
+    for st in trace.steps:
+        layers = tuple(dataclasses.replace(lt, **{k: fix(getattr(lt, k)) for k in LAYER_MATRICES}) for lt in st.layers)
+        steps.append(dataclasses.replace(st, layers=layers, loss=loss(st.loss), dL_da=fix(st.dL_da)))
+    return dataclasses.replace(trace, steps=tuple(steps), final_loss=loss(trace.final_loss),
+                               final_outputs=fix(trace.final_outputs))
+
+
+def _solve_at(problem: Problem, rnd=None) -> Trace:
     params = [(l.W, l.b) for l in problem.layers]
     steps = []
     for index, (p, ids) in enumerate(schedule(problem), 1):
@@ -388,9 +564,11 @@ def solve_exact(problem: Problem, rnd=None) -> Trace:
     acts = [l.activation for l in problem.layers]
     notes: tuple[str, ...] = ()
     try:
-        zs, as_ = forward(params, acts, X, lambda l, what, i=None, j=None: f"layer {l}, {what}", rnd or _same)
-        per = example_losses(problem.loss, as_[-1], T, ids, lambda k: f"{problem.loss.name}, example {k}", zs[-1], acts[-1])
+        zs, as_ = forward(params, acts, X, lambda l, what, i=None, j=None: f"after the update, layer {l}, {what}", rnd or _same)
+        per = example_losses(problem.loss, as_[-1], T, ids, lambda k: f"{problem.loss.name} after the update, example {k}", zs[-1], acts[-1])
         final = total_loss(per, batch_factor(problem.batch, X.m), problem.l2, [W for W, _ in params])
+        for name, M in quantities_of_loss(final, "the cost after the update, "):
+            exact.guard_all(M.entries(), lambda k, name=name, M=M: label(name, M, k))
         outputs = as_[-1]
     except (SolveError, LimitError) as exc:
         final, outputs = None, None
@@ -403,8 +581,6 @@ def solve(problem: Problem, *, crosscheck: bool = True, round_places: int | None
     ``round_places`` also work the key a student rounding to that many
     decimals gets.  Returns a :class:`~stepsolver.solution.Solution`.
     """
-    import dataclasses
-
     from .solution import Solution
 
     trace = solve_exact(problem)

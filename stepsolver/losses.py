@@ -14,21 +14,19 @@ from string import Template
 from typing import Callable
 
 from .errors import SolveError
-from .exact import MP, ONE, ZERO, Q, irr, is_rational, q_str, to_mpf
+from . import exact
+from .exact import ONE, ZERO, Q, q_str
 from .printing import q_latex
 
 
 def ln(x, what: Callable[[], str]):
-    """Natural log, exact where it can be (ln 1 = 0)."""
-    if is_rational(x):
-        if x <= 0:
-            raise SolveError(f"{what()}: log of {'zero' if not x else 'a negative number'} ({q_str(x)})")
-        if x == 1:
-            return ZERO
-        return irr(MP.log(to_mpf(x)), _LogForm(x))
-    if x.v <= 0:
-        raise SolveError(f"{what()}: log of {'zero' if not x.v else 'a negative number'}")
-    return irr(MP.log(x.v))
+    """Natural log, exact where it can be (ln 1 = 0), without lost digits
+    near 1 (see exact.log); a log of zero or of a negative number is a
+    SolveError naming ``what``."""
+    v = exact.log(x, what)
+    if exact.is_rational(x) and type(v) is exact.Irr:
+        v.form = _LogForm(x)
+    return v
 
 
 class _LogForm:
@@ -94,11 +92,13 @@ class Loss:
     def grad(self, a: list, t: list, what) -> list:
         raise NotImplementedError
 
-    def np_value(self, A, T):
-        """Per-example losses (a row) from float64 matrices."""
+    def np_value(self, A, T, xp, diff, comp):
+        """Per-example losses (a row) from arrays (namespace ``xp``);
+        ``diff`` is a - t and ``comp`` 1 - a, each computed without
+        cancellation by the caller."""
         raise NotImplementedError
 
-    def np_grad(self, A, T):
+    def np_grad(self, A, T, xp, diff, comp):
         raise NotImplementedError
 
     def paired(self, activation_name: str) -> str | None:
@@ -124,11 +124,11 @@ class HalfSSE(Loss):
     def grad(self, a, t, what):
         return [x - y for x, y in zip(a, t)]
 
-    def np_value(self, A, T):
-        return 0.5 * ((A - T) ** 2).sum(axis=0)
+    def np_value(self, A, T, xp, diff, comp):
+        return (diff**2).sum(axis=0) / 2
 
-    def np_grad(self, A, T):
-        return A - T
+    def np_grad(self, A, T, xp, diff, comp):
+        return diff
 
 
 class SSE(Loss):
@@ -146,11 +146,11 @@ class SSE(Loss):
     def grad(self, a, t, what):
         return [2 * (x - y) for x, y in zip(a, t)]
 
-    def np_value(self, A, T):
-        return ((A - T) ** 2).sum(axis=0)
+    def np_value(self, A, T, xp, diff, comp):
+        return (diff**2).sum(axis=0)
 
-    def np_grad(self, A, T):
-        return 2 * (A - T)
+    def np_grad(self, A, T, xp, diff, comp):
+        return 2 * diff
 
 
 class MSE(Loss):
@@ -172,11 +172,11 @@ class MSE(Loss):
         c = Q(2, len(a))
         return [c * (x - y) for x, y in zip(a, t)]
 
-    def np_value(self, A, T):
-        return ((A - T) ** 2).mean(axis=0)
+    def np_value(self, A, T, xp, diff, comp):
+        return (diff**2).sum(axis=0) / A.shape[0]
 
-    def np_grad(self, A, T):
-        return 2 * (A - T) / A.shape[0]
+    def np_grad(self, A, T, xp, diff, comp):
+        return 2 * diff / A.shape[0]
 
 
 class CrossEntropy(Loss):
@@ -210,18 +210,12 @@ class CrossEntropy(Loss):
                 out.append(-y / x)
         return out
 
-    def np_value(self, A, T):
-        import numpy as np
-
-        with np.errstate(all="ignore"):
-            logs = np.where(T != 0, np.log(np.where(A > 0, A, 1.0)), 0.0)
+    def np_value(self, A, T, xp, diff, comp):
+        logs = xp.where(T != 0, xp.log(xp.where(A > 0, A, xp.ones_like(A))), 0 * A)
         return -(T * logs).sum(axis=0)
 
-    def np_grad(self, A, T):
-        import numpy as np
-
-        with np.errstate(all="ignore"):
-            return np.where(T != 0, -T / A, 0.0)
+    def np_grad(self, A, T, xp, diff, comp):
+        return xp.where(T != 0, -T / xp.where(A != 0, A, xp.ones_like(A)), 0 * A)
 
     def paired(self, activation_name):
         return "softmax_ce" if activation_name == "softmax" else None
@@ -267,20 +261,16 @@ class BinaryCrossEntropy(Loss):
             out.append(g)
         return out
 
-    def np_value(self, A, T):
-        import numpy as np
-
-        with np.errstate(all="ignore"):
-            la = np.where(T != 0, np.log(np.where(A > 0, A, 1.0)), 0.0)
-            lb = np.where(T != 1, np.log(np.where(A < 1, 1 - A, 1.0)), 0.0)
+    def np_value(self, A, T, xp, diff, comp):
+        one = xp.ones_like(A)
+        la = xp.where(T != 0, xp.log(xp.where(A > 0, A, one)), 0 * A)
+        lb = xp.where(T != 1, xp.log(xp.where(comp > 0, comp, one)), 0 * A)
         return -(T * la + (1 - T) * lb).sum(axis=0)
 
-    def np_grad(self, A, T):
-        import numpy as np
-
-        with np.errstate(all="ignore"):
-            ga = np.where(T != 0, -T / A, 0.0)
-            gb = np.where(T != 1, (1 - T) / (1 - A), 0.0)
+    def np_grad(self, A, T, xp, diff, comp):
+        one = xp.ones_like(A)
+        ga = xp.where(T != 0, -T / xp.where(A != 0, A, one), 0 * A)
+        gb = xp.where(T != 1, (1 - T) / xp.where(comp != 0, comp, one), 0 * A)
         return ga + gb
 
     def paired(self, activation_name):
@@ -292,21 +282,13 @@ class BinaryCrossEntropy(Loss):
         exact where 1 - sigma(z) rounds to 0."""
         out = []
         for x, y in zip(z, t):
-            v = to_mpf(x)
             term = ZERO
             if y:
-                term = term - y * irr(_softplus(-v))
+                term = term - y * exact.softplus(-x)
             if 1 - y:
-                term = term - (1 - y) * irr(_softplus(v))
+                term = term - (1 - y) * exact.softplus(x)
             out.append(term)
         return out
-
-
-def _softplus(v):
-    """ln(1 + e^v) without overflow or cancellation."""
-    if v > 0:
-        return v + MP.log1p(MP.exp(-v))
-    return MP.log1p(MP.exp(v))
 
 
 REGISTRY: dict[str, Loss] = {

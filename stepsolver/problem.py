@@ -254,7 +254,7 @@ def problem_from_dict(data: dict, source: str | None = None) -> Problem:
     rational = all(l.activation.rational for l in layers) and loss.name in ("half_sse", "sse", "mse")
     limit = limits.MAX_WORK if rational else limits.MAX_WORK_IRRATIONAL
     if work > limit:
-        kind = "exact rational" if rational else "50-digit irrational"
+        kind = "exact rational" if rational else "certified irrational"
         raise LimitError(
             f"too large for an exact solve within seconds (about {work:.2g} {kind} multiply-adds, the limit is "
             f"{limit:.2g}); use fewer examples, units, layers or steps",

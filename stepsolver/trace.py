@@ -109,3 +109,5 @@ class Trace:
     #: the same update worked by someone rounding every value to round_places decimals (--round N)
     rounded: "Trace | None" = None
     round_places: int | None = None
+    #: bits of working precision the irrational values were certified at
+    precision: int | None = None
