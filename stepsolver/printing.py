@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .exact import MP, Irr, denom, numer, to_mpf
+from .exact import Irr, denom, magnitude_bits, numer
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ def show(x, style: NumberStyle = DEFAULT_STYLE) -> Shown:
             return Shown("dec", neg, _exact_decimal(n, d, places))
         if len(str(abs(n))) + len(str(d)) <= style.fraction_digits:
             return Shown("frac", neg, f"{n}/{d}", num=str(abs(n)), den=str(d))
-        return _rounded(to_mpf(x), style)
-    return _rounded(x.v, style)
+        return _rounded(x, style)
+    return _rounded(x, style)
 
 
 def closed_form_latex(x) -> str | None:
@@ -119,13 +119,15 @@ def closed_form_latex(x) -> str | None:
     return x.form()[1]
 
 
-def _rounded(v, style: NumberStyle) -> Shown:
-    fast = _rounded_fast(v, style)
-    return fast if fast is not None else _rounded_mp(v, style)
+def _rounded(x, style: NumberStyle) -> Shown:
+    """A long rational or an irrational value (its certified midpoint)
+    rounded for display, halves away from zero."""
+    fast = _rounded_fast(x, style)
+    return fast if fast is not None else _rounded_exact(x, style)
 
 
-def _rounded_fast(v, style: NumberStyle) -> Shown | None:
-    """The same result as :func:`_rounded_mp` computed from the float64
+def _rounded_fast(x, style: NumberStyle) -> Shown | None:
+    """The same result as :func:`_rounded_exact` computed from the float64
     value, or None when that could differ: when the value lies within 1e-9
     (relative) of a rounding boundary or of a power of ten, or outside the
     comfortable float range.  Float64 carries 16 digits, so away from
@@ -133,7 +135,7 @@ def _rounded_fast(v, style: NumberStyle) -> Shown | None:
     of the exact value."""
     import math
 
-    f = float(v)
+    f = float(x)
     a = abs(f)
     if not (1e-280 < a < 1e280) or style.digits > 8:
         return None
@@ -158,28 +160,84 @@ def _rounded_fast(v, style: NumberStyle) -> Shown | None:
     return Shown("approx", neg, ("-" if neg else "") + body)
 
 
-def _rounded_mp(v, style: NumberStyle) -> Shown:
-    neg = v < 0
-    a = abs(v)
-    if a == 0:
+def _parts(x) -> tuple[bool, int, int]:
+    """(negative, p, q) with |x| = p / q exactly: a rational, or the
+    midpoint of an irrational value's ball (a dyadic number)."""
+    if type(x) is Irr:
+        man, e = x.b.mid().man_exp()
+        man, e = int(man), int(e)
+        return man < 0, abs(man) << e if e >= 0 else abs(man), 1 if e >= 0 else 1 << -e
+    n, d = numer(x), denom(x)
+    return n < 0, abs(n), d
+
+
+def _round_div(p: int, q: int) -> int:
+    """p / q rounded to an integer, halves up (p, q >= 0)."""
+    return (2 * p + q) // (2 * q)
+
+
+def _rounded_exact(x, style: NumberStyle) -> Shown:
+    bits = magnitude_bits(x)
+    if bits == float("-inf"):
         return Shown("approx", False, "0." + "0" * style.digits if style.digits else "0")
-    exp10 = int(MP.floor(MP.log10(a)))
+    if type(x) is Irr and not -24 <= bits <= 30:
+        return _sci_ball(x, style)  # far outside 1e-4 ... 1e7: arb writes its digits
+    neg, p, q = _parts(x)
+    exp10 = _floor_log10(p, q)
     if exp10 < -4 or exp10 >= 7:
-        mant = a / MP.mpf(10) ** exp10
-        mtext = MP.nstr(mant, style.digits, min_fixed=-1, max_fixed=2, strip_zeros=False)
-        if mtext.startswith("10"):  # rounding carried into the next decade
+        sig = max(1, style.digits)
+        shift = sig - 1 - exp10  # mantissa digits as an integer: round(|x| 10^shift)
+        m = _round_div(p * 10**shift, q) if shift >= 0 else _round_div(p, q * 10**-shift)
+        if m >= 10**sig:  # rounding carried into the next decade
             exp10 += 1
-            mtext = MP.nstr(a / MP.mpf(10) ** exp10, style.digits, strip_zeros=False)
-        text = f"{'-' if neg else ''}{mtext}e{exp10}"
-        return Shown("sci", neg, text, mant=mtext, exp=exp10)
+            shift -= 1
+            m = _round_div(p * 10**shift, q) if shift >= 0 else _round_div(p, q * 10**-shift)
+        mtext = _sci_mantissa(str(m))
+        return Shown("sci", neg, f"{'-' if neg else ''}{mtext}e{exp10}", mant=mtext, exp=exp10)
     places = style.digits
     if exp10 < -1 and style.digits:  # below 0.1: keep `digits` significant digits
         places = style.digits - 1 - exp10
-    q = int(MP.nint(a * MP.mpf(10) ** places))
-    if q == 0:
+    k = _round_div(p * 10**places, q)
+    if k == 0:
         return Shown("approx", False, "0." + "0" * places if places else "0")
-    body = _exact_decimal(q, 10**places, places) if places else str(q)
+    body = _exact_decimal(k, 10**places, places) if places else str(k)
     return Shown("approx", neg, ("-" if neg else "") + body)
+
+
+def _floor_log10(p: int, q: int) -> int:
+    """floor(log10(p / q)) exactly, p, q > 0."""
+    k = len(str(p)) - len(str(q))
+    while True:  # p/q lies in [10^(k-1), 10^(k+1)): fix k by comparison
+        lo = p * 10**-k >= q if k <= 0 else p >= q * 10**k
+        if not lo:
+            k -= 1
+            continue
+        hi = p * 10 ** -(k + 1) < q if k + 1 <= 0 else p < q * 10 ** (k + 1)
+        if not hi:
+            k += 1
+            continue
+        return k
+
+
+def _sci_mantissa(digits: str) -> str:
+    return digits if len(digits) == 1 else digits[0] + "." + digits[1:]
+
+
+def _sci_ball(x, style: NumberStyle) -> Shown:
+    """Scientific form of a huge or tiny irrational value from arb's own
+    decimal conversion of its midpoint (correctly rounded, halves away from
+    zero), so 10^-430581645 costs no more than 10^-5."""
+    sig = max(1, style.digits)
+    text = x.b.mid().str(sig, radius=False)
+    neg = text.startswith("-")
+    body = text.lstrip("+-")
+    mant, _, ex = body.partition("e")
+    ip, _, fp = mant.partition(".")
+    digits = (ip + fp).lstrip("0") or "0"
+    exp10 = int(ex or 0) + len(ip.lstrip("0") or "") - 1 if ip.strip("0") else int(ex or 0) - (len(fp) - len(fp.lstrip("0"))) - 1
+    digits = (digits + "0" * sig)[:sig]
+    mtext = _sci_mantissa(digits)
+    return Shown("sci", neg, f"{'-' if neg else ''}{mtext}e{exp10}", mant=mtext, exp=exp10)
 
 
 def q_latex(q) -> str:
