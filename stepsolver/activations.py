@@ -156,7 +156,7 @@ class Sigmoid(Activation):
 
     def np_value(self, z, xp):
         e = xp.exp(-xp.abs(z))
-        return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return xp.where(xp.gt(z, 0), 1 / (1 + e), e / (1 + e))
 
     def np_deriv(self, z, zsign, xp):
         e = xp.exp(-xp.abs(z))
@@ -164,8 +164,8 @@ class Sigmoid(Activation):
 
     def np_anchor(self, z, a, xp):
         e = xp.exp(-xp.abs(z))
-        up = z > 0
-        return xp.where(up, xp.ones_like(a), 0 * a), xp.where(up, -e / (1 + e), a)
+        up = xp.gt(z, 0)
+        return xp.choose(up, xp.ones_like(a), 0 * a), xp.choose(up, -e / (1 + e), a)
 
 
 def _sigmoid_form(z):
@@ -213,8 +213,9 @@ class Tanh(Activation):
         # tanh z = 1 - 2e/(1 + e) for z > 0, -1 + 2e/(1 + e) for z < 0, e = e^-2|z|
         e = xp.exp(-2 * xp.abs(z))
         one = xp.ones_like(a)
-        c = xp.where(z > 0, one, xp.where(z < 0, -one, 0 * a))
-        return c, xp.where(z > 0, -2 * e / (1 + e), xp.where(z < 0, 2 * e / (1 + e), 0 * a))
+        up, down = xp.gt(z, 0), xp.gt(-z, 0)
+        c = xp.choose(up, one, xp.choose(down, -one, 0 * a))
+        return c, xp.choose(up, -2 * e / (1 + e), xp.choose(down, 2 * e / (1 + e), a))
 
     def def_tex(self, z: str = "z") -> str:
         return _sub(r"\frac{e^{${z}} - e^{-${z}}}{e^{${z}} + e^{-${z}}}", z=z)
@@ -244,7 +245,7 @@ class ReLU(Activation):
         return ONE if z > 0 else ZERO
 
     def np_value(self, z, xp):
-        return xp.where(z > 0, z, 0 * z)
+        return xp.where(xp.gt(z, 0), z, 0 * z)
 
     def np_deriv(self, z, zsign, xp):
         return xp.where(zsign > 0, xp.ones_like(z), 0 * z)
@@ -270,7 +271,7 @@ class LeakyReLU(Activation):
         return ONE if z > 0 else self.slope
 
     def np_value(self, z, xp):
-        return xp.where(z > 0, z, xp.const(self.slope) * z)
+        return xp.where(xp.gt(z, 0), z, xp.const(self.slope) * z)
 
     def np_deriv(self, z, zsign, xp):
         return xp.where(zsign > 0, xp.ones_like(z), xp.const(self.slope) * xp.ones_like(z))
@@ -376,8 +377,8 @@ class Softmax(Activation):
         a = e / total
         n = z.shape[0]
         others = (np.ones((n, n)) - np.eye(n)) @ e  # sum over k != i, nothing cancels
-        up = a > 0.5
-        return a, xp.where(up, xp.ones_like(a), 0 * a), xp.where(up, -others / total, a)
+        up = xp.gt(a, 0.5)
+        return a, xp.choose(up, xp.ones_like(a), 0 * a), xp.choose(up, -others / total, a)
 
 
 def _softmax_form(arg):

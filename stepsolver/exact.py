@@ -224,7 +224,7 @@ class Irr:
             return self
         if self.anchor is not None:
             return _anchored(self.anchor + o, self.off)
-        if _small(self.b, o):
+        if _short(o) and _small(self.b, o):
             return Irr(self.b + _fq(o), anchor=o, off=self.b)
         return Irr(self.b + _fq(o))
 
@@ -247,7 +247,7 @@ class Irr:
         if o == 1:
             return self
         if self.anchor is not None:
-            return Irr(self.b * _fq(o), anchor=self.anchor * o, off=self.off * _fq(o))
+            return _anchored(self.anchor * o, self.off * _fq(o))
         return Irr(self.b * _fq(o))
 
     __rmul__ = __mul__
@@ -340,10 +340,30 @@ class Irr:
 
 
 def _anchored(c, d):
-    """The value c + d (c rational, d a ball), anchored at c unless c = 0."""
+    """The value c + d (c rational, d a ball), anchored at c unless c = 0 or
+    c has grown long (anchors are for values near the short numbers of an
+    exercise -- 1, a target -- and must not turn into exact arithmetic)."""
     if not c:
         return Irr(d)
+    if not _short(c):
+        return Irr(d + _fq(c))
     return Irr(d + _fq(c), anchor=c, off=d)
+
+
+#: an anchor's numerator and denominator have at most this many bits
+ANCHOR_BITS = 64
+
+if BACKEND == "flint":
+
+    def _short(c) -> bool:
+        if type(c) is int:
+            return c.bit_length() <= ANCHOR_BITS
+        return c.height_bits() <= ANCHOR_BITS
+
+else:
+
+    def _short(c) -> bool:
+        return max(int(c.numerator).bit_length(), int(c.denominator).bit_length()) <= ANCHOR_BITS
 
 
 def _small(b, q) -> bool:
@@ -437,6 +457,12 @@ def guard(x, where) -> None:
             man, e = b.mid().man_exp()
             if not man or int(e) + int(man).bit_length() <= limits.MAX_MAGNITUDE_BITS:
                 return
+            if not WORKING.settle:
+                # too large only if certainly so: a wide ball may hold moderate values
+                low = b.abs_lower()
+                lman, le = low.mid().man_exp() if low.is_finite() else (0, 0)
+                if not int(lman) or int(le) + int(lman).bit_length() <= limits.MAX_MAGNITUDE_BITS:
+                    raise Uncertain(f"{_name(where)}: a value not known to be large at this precision")
         elif not WORKING.settle:
             raise Uncertain(f"{_name(where)}: a value not finite at this precision")
         raise LimitError(
@@ -563,22 +589,19 @@ def rational_root(q, k: int):
 
 
 def _iroot(n: int, k: int):
+    """The exact integer k-th root of n >= 0, or None."""
     if n < 2:
         return n
-    r = int(round(n ** (1.0 / k))) if n.bit_length() < 1000 else None
-    if r is None:
-        lo, hi = 0, 1 << (n.bit_length() // k + 1)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if mid**k <= n:
-                lo = mid
-            else:
-                hi = mid - 1
-        r = lo
-    for c in (r - 1, r, r + 1):
-        if c >= 0 and c**k == n:
-            return c
-    return None
+    if k == 2:
+        r = math.isqrt(n)
+    else:  # Newton's method on integers, from above
+        r = 1 << -(-n.bit_length() // k)
+        while True:
+            s = ((k - 1) * r + n // r ** (k - 1)) // k
+            if s >= r:
+                break
+            r = s
+    return r if r**k == n else None
 
 
 def sigmoid(x):

@@ -211,11 +211,11 @@ class CrossEntropy(Loss):
         return out
 
     def np_value(self, A, T, xp, diff, comp):
-        logs = xp.where(T != 0, xp.log(xp.where(A > 0, A, xp.ones_like(A))), 0 * A)
+        logs = xp.where(T != 0, xp.log(xp.where(xp.gt(A, 0), A, xp.ones_like(A))), 0 * A)
         return -(T * logs).sum(axis=0)
 
     def np_grad(self, A, T, xp, diff, comp):
-        return xp.where(T != 0, -T / xp.where(A != 0, A, xp.ones_like(A)), 0 * A)
+        return xp.where(T != 0, -T / xp.where(xp.gt(A, 0), A, xp.ones_like(A)), 0 * A)
 
     def paired(self, activation_name):
         return "softmax_ce" if activation_name == "softmax" else None
@@ -263,14 +263,14 @@ class BinaryCrossEntropy(Loss):
 
     def np_value(self, A, T, xp, diff, comp):
         one = xp.ones_like(A)
-        la = xp.where(T != 0, xp.log(xp.where(A > 0, A, one)), 0 * A)
-        lb = xp.where(T != 1, xp.log(xp.where(comp > 0, comp, one)), 0 * A)
+        la = xp.where(T != 0, xp.log(xp.where(xp.gt(A, 0), A, one)), 0 * A)
+        lb = xp.where(T != 1, xp.log(xp.where(xp.gt(comp, 0), comp, one)), 0 * A)
         return -(T * la + (1 - T) * lb).sum(axis=0)
 
     def np_grad(self, A, T, xp, diff, comp):
         one = xp.ones_like(A)
-        ga = xp.where(T != 0, -T / xp.where(A != 0, A, one), 0 * A)
-        gb = xp.where(T != 1, (1 - T) / xp.where(comp != 0, comp, one), 0 * A)
+        ga = xp.where(T != 0, -T / xp.where(xp.gt(A, 0), A, one), 0 * A)
+        gb = xp.where(T != 1, (1 - T) / xp.where(xp.gt(comp, 0), comp, one), 0 * A)
         return ga + gb
 
     def paired(self, activation_name):

@@ -61,7 +61,12 @@ class Float64:
     abs = staticmethod(np.abs)
     sign = staticmethod(np.sign)
     where = staticmethod(np.where)
+    choose = staticmethod(np.where)
     ones_like = staticmethod(np.ones_like)
+
+    @staticmethod
+    def gt(a, b):
+        return a > b
 
     def const(self, q):
         return to_float(q)
@@ -138,8 +143,32 @@ class BallArrays:
     def sign(self, a):
         return self._obj(self._sign, a)
 
+    def gt(self, a, b):
+        """a > b entry by entry: True, False, or None where the balls overlap."""
+        f = np.frompyfunc(lambda x, y: True if x > y else (False if x <= y else None), 2, 1)
+        return np.asarray(f(a, b), dtype=object)
+
     def where(self, c, a, b):
-        return np.where(np.asarray(c, dtype=bool), a, b).astype(object)
+        """A piecewise value: where the condition is undecided (None), the
+        union of both branches, which encloses the value whichever holds."""
+        c = np.asarray(c, dtype=object)
+        a, b = np.broadcast_arrays(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+        out = np.empty(a.shape, dtype=object)
+        for idx in np.ndindex(a.shape):
+            k = c[idx] if c.shape else c.item()
+            out[idx] = a[idx] if k is True or k is np.True_ else b[idx] if k is False or k is np.False_ else a[idx].union(b[idx])
+        return out
+
+    def choose(self, c, a, b):
+        """Two ways of writing the same number: the first where the
+        condition certainly holds, else the second (valid everywhere)."""
+        c = np.asarray(c, dtype=object)
+        a, b = np.broadcast_arrays(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+        out = np.empty(a.shape, dtype=object)
+        for idx in np.ndindex(a.shape):
+            k = c[idx] if c.shape else c.item()
+            out[idx] = a[idx] if k is True or k is np.True_ else b[idx]
+        return out
 
     def ones_like(self, a):
         out = np.empty(np.shape(a), dtype=object)

@@ -135,7 +135,9 @@ def _rounded_fast(x, style: NumberStyle) -> Shown | None:
     of the exact value."""
     import math
 
-    f = float(x)
+    from .exact import to_float
+
+    f = to_float(x)  # +-inf past float range
     a = abs(f)
     if not (1e-280 < a < 1e280) or style.digits > 8:
         return None
