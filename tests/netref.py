@@ -428,6 +428,8 @@ def _rational_act(name) -> bool:
     if name in ("sigmoid", "tanh", "softplus", "softmax"):
         return False
     e, _, x = _custom(name)
+    # |f| of a rational function is rational at rational points too
+    e = e.replace(sympy.Abs, lambda a: a)
     return bool(e.is_rational_function(x))
 
 
@@ -435,7 +437,7 @@ def is_rational_problem(P) -> bool:
     return all(_rational_act(l["act"]) for l in P["layers"]) and P["loss"] in RATIONAL_LOSSES
 
 
-def reference(text: str, start_dps: int = 60, max_dps: int = 12000) -> dict:
+def reference(text: str, start_dps: int = 60, max_dps: int = 4000) -> dict:
     P = read(text)
     try:
         if is_rational_problem(P):
@@ -444,10 +446,21 @@ def reference(text: str, start_dps: int = 60, max_dps: int = 12000) -> dict:
             return {"status": "ok", "exact": True, "steps": steps, "loss_after": after, "max_bits": bits}
         dps = start_dps
         prev = None
+        huge_seen = False
         while True:
             try:
                 cur = _solve_with(P, _MP(dps))
+            except Huge:
+                # a cancellation at a low precision can look like a huge value:
+                # it is huge when it is so at 8 times the precision too
+                if huge_seen:
+                    raise
+                huge_seen = True
+                dps *= 8
+                prev = None
+                continue
             except (Undefined, ZeroDivisionError):
+                # at a low precision a cancellation can look like a log of 0
                 if dps >= max_dps:
                     raise
                 dps *= 2

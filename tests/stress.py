@@ -140,13 +140,11 @@ def _engine_value(v):
 
 
 def _close(e, r, floor) -> bool:
-    if isinstance(r, Fraction):
-        if isinstance(e, Fraction):
-            return e == r
-        r = mpmath.mpf(r.numerator) / r.denominator
-    ctx = mpmath.mp
+    if isinstance(r, Fraction) and isinstance(e, Fraction):
+        return e == r
     with mpmath.workdps(60):
-        e = e if not isinstance(e, Fraction) else mpmath.mpf(e.numerator) / e.denominator
+        r = mpmath.mpf(r.numerator) / r.denominator if isinstance(r, Fraction) else r
+        e = mpmath.mpf(e.numerator) / e.denominator if isinstance(e, Fraction) else e
         return abs(e - r) <= abs(r) * mpmath.mpf(10) ** -25 + floor
 
 
