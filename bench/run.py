@@ -12,7 +12,7 @@ this one machine, so the verdicts hold on slow or noisy machines too:
 3. scale: an exact 6-layer, 24-unit-wide ReLU network with a batch of 8
    (JSON), at most 2 x the bare import time;
 4. growth: time against width (2 ... 64) and depth (1 ... 8) for the exact
-   path (ReLU: rationals; sigmoid: 50-digit irrationals) and the float64
+   path (ReLU: rationals; sigmoid: certified irrational balls) and the float64
    path that cross-checks it.
 
 Uses only the installed project, Python's standard library and NumPy.
