@@ -4,12 +4,20 @@ The answers file mirrors the JSON names of ``solve``; every key is optional:
 
 * top level: ``loss`` (J of step 1) and ``[[layers]]`` (step 1), or
   ``[[steps]]`` tables each holding ``loss`` and ``[[steps.layers]]``;
+  ``decimals = k`` says the sheet was worked to k decimals;
 * in a layer: ``z``, ``a``, ``delta``, ``grad_W``, ``grad_b``, ``W_new``,
   ``b_new``; an empty ``[[layers]]`` table skips a layer.
 
 Entries are numbers (TOML integers or floats, read as written) or strings
 holding a number, a fraction ("76/3") or "?" (not answered).  A vector is
 one column (one example); with m examples z, a and delta are rows x m.
+
+**The written precision of a sheet.**  An entry is read to the decimals the
+sheet was worked to, not to those of the entry alone: ``-0.9`` among
+two-decimal values is -0.90.  That is the declared ``decimals``, or else the
+larger of the most decimals written in the same quantity and the number of
+decimals written most often on the sheet (ties: the larger).  An entry
+written with more decimals keeps them.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from .tomlio import FloatText, check_keys, describe, expect_table_list, parse_nu
 
 LAYER_KEYS = ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new")
 STEP_KEYS = ("loss", "layers")
-TOP_KEYS = ("loss", "layers", "steps")
+TOP_KEYS = ("loss", "layers", "steps", "decimals")
 UNANSWERED = ("?", "")
 
 
@@ -35,6 +43,7 @@ class Given:
     text: str  # as written, e.g. '-0.94', '76/3'
     fraction: bool  # written as a fraction: must match exactly
     places: int  # decimal places written (scientific notation counted)
+    reading: int = -1  # decimal places it is read to (the sheet's precision); -1: places
 
 
 @dataclass
@@ -57,6 +66,16 @@ class StepAnswers:
 @dataclass
 class AnswerSheet:
     steps: list  # StepAnswers, index 0 = step 1
+    decimals: int | None = None  # declared: the sheet was worked to this many decimals
+
+    def givens(self):
+        """Every answered entry: (step index from 0, layer or None, key, matrix of Given|None)."""
+        for k, st in enumerate(self.steps):
+            if st.loss is not None:
+                yield k, None, "loss", [[st.loss]]
+            for l, la in enumerate(st.layers, 1):
+                for key, rows in la.values.items():
+                    yield k, l, key, rows
 
 
 _DEC_TEXT = re.compile(r"^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
@@ -148,6 +167,11 @@ def answers_from_dict(data: dict, trace) -> AnswerSheet:
     check_keys(data, TOP_KEYS, "")
     n_steps = len(trace.steps)
     steps: list[StepAnswers] = []
+    decimals = None
+    if "decimals" in data:
+        from .tomlio import parse_int
+
+        decimals = parse_int(data["decimals"], "decimals", low=0, high=30)
     top_has_step = "loss" in data or "layers" in data
     if top_has_step:
         steps.append(_parse_step(data, "", trace.steps[0], problem))
@@ -171,7 +195,32 @@ def answers_from_dict(data: dict, trace) -> AnswerSheet:
                 steps[s - 1] = parsed
             else:
                 steps.append(parsed)
-    return AnswerSheet(steps=steps)
+    sheet = AnswerSheet(steps=steps, decimals=decimals)
+    _read_precision(sheet)
+    return sheet
+
+
+def _read_precision(sheet: AnswerSheet) -> None:
+    """Set every entry's reading precision (see the module docstring)."""
+    from collections import Counter
+    from dataclasses import replace
+
+    counts = Counter(g.places for _, _, _, rows in sheet.givens() for r in rows for g in r
+                     if g is not None and not g.fraction and g.places > 0)
+    mode = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else 0
+    def read(rows):
+        decimals = [g.places for r in rows for g in r if g is not None and not g.fraction]
+        most = max(decimals, default=0)
+        base = sheet.decimals if sheet.decimals is not None else max(most, mode)
+        return [[None if g is None else replace(g, reading=g.places if g.fraction else max(g.places, base)) for g in r]
+                for r in rows]
+
+    for st in sheet.steps:
+        if st.loss is not None:
+            st.loss = read([[st.loss]])[0][0]
+        for la in st.layers:
+            for key in list(la.values):
+                la.values[key] = read(la.values[key])
 
 
 def _parse_step(raw: dict, where: str, step, problem) -> StepAnswers:

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import RenderError
+from .exact import to_float
 from .matrix import Mat
 from .exports import csv_document, dumps, json_document, quiz_answer, quiz_tolerance
-from .markup import html_escape, html_paragraphs, latex_escape, mathml, md_block, md_escape, toml_comment
+from .markup import (cdata, cloze_escape, html_escape, html_paragraphs, latex_escape, mathml, md_block, md_escape,
+                     moodle_category, toml_comment)
 from .notation import NotationInUse
 from .trace import REPORTED
 from .printing import DEFAULT_STYLE, NumberStyle, Shown, show
@@ -115,6 +117,9 @@ def environment(user_dir: str | None = None):
     env.filters["mathml"] = mathml
     env.filters["html_escape"] = html_escape
     env.filters["html_paragraphs"] = html_paragraphs
+    env.filters["cloze_escape"] = cloze_escape
+    env.filters["moodle_category"] = moodle_category
+    env.filters["cdata"] = cdata
     return env
 
 
@@ -325,29 +330,81 @@ class ProblemView:
     def quiz_items(self, step) -> list:
         """The quantities a quiz asks for in one update, in the order they
         are worked: z and a per layer, J, then delta and the gradients from
-        the output back, then the updated parameters."""
+        the output back, then the updated parameters.  Each carries its
+        blanks: (answer, tolerance, decimals to ask for or None)."""
         from types import SimpleNamespace
+
+        from .exports import blank_tolerance, quiz_answer
 
         n = self._n
         items = []
+        custom = self._options.tolerance if self._options is not None else None
 
-        def add(label, symbol, M):
+        def rounded_at(name, layer, i, j):
+            def get(d):
+                key = self._rounded_key(d)
+                if key is None:
+                    return None
+                st = key.steps[step.index - 1]
+                if name == "loss":
+                    return st.loss.total
+                M = getattr(st.layers[layer - 1], name)
+                return None if M is None else M[i, j]
+            return get
+
+        def add(label, symbol, M, name, layer=None, old=None, gradient=False):
+            rows = []
+            for i, r in enumerate(M.rows):
+                row = []
+                for j, v in enumerate(r):
+                    if custom is not None:
+                        tol, dec = to_float(custom), None
+                    else:
+                        bound = None
+                        if old is not None and v != old[i, j]:
+                            bound = abs(to_float(v - old[i, j]))
+                        elif gradient and v:
+                            bound = abs(to_float(v))
+                        tol, dec = blank_tolerance(v, bound, rounded_at(name, layer, i, j))
+                    row.append(SimpleNamespace(answer=quiz_answer(v), tolerance=repr(tol), decimals=dec))
+                rows.append(row)
             items.append(SimpleNamespace(label=label, symbol=symbol, matrix=M, values=[list(r) for r in M.rows],
-                                         scalar=M.n == 1 and M.m == 1))
+                                         scalar=M.n == 1 and M.m == 1, blanks=rows))
 
         for lt in step.layers:
-            add(f"z, layer {lt.index}", n.z(lt.index), lt.z)
-            add(f"a, layer {lt.index}", n.a(lt.index), lt.a)
-        add("J", n.J, Mat([[step.loss.total]]))
+            add(f"z, layer {lt.index}", n.z(lt.index), lt.z, "z", lt.index)
+            add(f"a, layer {lt.index}", n.a(lt.index), lt.a, "a", lt.index)
+        add("J", n.J, Mat([[step.loss.total]]), "loss")
         for lt in reversed(step.layers):
-            add(f"delta, layer {lt.index}", n.delta(lt.index), lt.delta if n.batch_in_delta else lt.dz_ex)
-            add(f"dJ/dW, layer {lt.index}", n.dW(lt.index), lt.grad_W)
-            add(f"dJ/db, layer {lt.index}", n.db(lt.index), lt.grad_b)
+            add(f"delta, layer {lt.index}", n.delta(lt.index), lt.delta if n.batch_in_delta else lt.dz_ex,
+                "delta" if n.batch_in_delta else "dz_ex", lt.index, gradient=True)
+            add(f"dJ/dW, layer {lt.index}", n.dW(lt.index), lt.grad_W, "grad_W", lt.index, gradient=True)
+            add(f"dJ/db, layer {lt.index}", n.db(lt.index), lt.grad_b, "grad_b", lt.index, gradient=True)
         for lt in step.layers:
-            add(f"updated W, layer {lt.index}", n.W(lt.index) + r"_{\text{new}}", lt.W_new)
+            add(f"updated W, layer {lt.index}", n.W(lt.index) + r"_{\text{new}}", lt.W_new, "W_new", lt.index, old=lt.W)
             if self.problem.update_biases:
-                add(f"updated b, layer {lt.index}", n.b(lt.index) + r"_{\text{new}}", lt.b_new)
+                add(f"updated b, layer {lt.index}", n.b(lt.index) + r"_{\text{new}}", lt.b_new, "b_new", lt.index, old=lt.b)
         return items
+
+    def _rounded_key(self, places: int):
+        """The key of a student working to ``places`` decimals (cached)."""
+        cache = self.__dict__.setdefault("_keys", {})
+        if places not in cache:
+            from .engine import solve_rounded
+            from .errors import LimitError, SolveError
+
+            try:
+                cache[places] = solve_rounded(self.problem, places)
+            except (SolveError, LimitError):
+                cache[places] = None
+        return cache[places]
+
+    @property
+    def exercise(self) -> str:
+        """The exercise a variant belongs to: its title without '(variant N)'."""
+        import re
+
+        return re.sub(r"\s*\(variant \d+\)\s*$", "", self.title) or self.title
 
     @property
     def rounded_rows(self) -> list:
@@ -468,7 +525,7 @@ class _StepItems:
 class ReportView:
     """What the check report templates see."""
 
-    MARKS = {"correct": "✓", "wrong": "✗", "carried": "↪"}
+    MARKS = {"correct": "✓", "wrong": "✗", "carried": "↪", "imprecise": "…"}
 
     def __init__(self, report):
         self.report = report
@@ -519,6 +576,8 @@ class ReportView:
     def note(self, it) -> str:
         if it.verdict == "carried":
             return "follows from your earlier answers"
+        if it.verdict == "imprecise":
+            return f"write at least {it.decimals_needed} decimals to show this update (no mark)"
         if it.verdict == "wrong" and it.hint:
             return f"{it.hint.code}: {it.hint.text}"
         return ""
