@@ -194,26 +194,53 @@ def _same(M):
     return M
 
 
-def forward(params, acts, X: Mat, where_layer, rnd=_same):
+def forward(params, acts, X: Mat, where_layer, rnd=_same, logs_at_output: bool = False):
     """Forward pass: lists of z and a per layer (``rnd`` rounds each as a
-    student working to N decimals would)."""
+    student working to N decimals would; with ``logs_at_output``, an output
+    that the loss takes the log of keeps a digit where rounding would make
+    it 0 or 1, as a careful student does)."""
     zs, as_ = [], []
     A = X
+    L = len(params)
     for l, ((W, b), act) in enumerate(zip(params, acts), 1):
         Z = rnd(preactivation(W, b, A))
         _check_size(Z, where_layer(l, "z"))
-        A = rnd(activate(act, Z, lambda i, j, l=l: where_layer(l, "a", i, j)))
+        exact_A = activate(act, Z, lambda i, j, l=l: where_layer(l, "a", i, j))
+        A = rnd(exact_A)
+        if logs_at_output and l == L and rnd is not _same:
+            A = Mat(tuple(_keep_a_digit(x, y) for x, y in zip(rx, ry)) for rx, ry in zip(exact_A.rows, A.rows))
         _check_size(A, where_layer(l, "a"))
         zs.append(Z)
         as_.append(A)
     return zs, as_
 
 
+def _keep_a_digit(x, rounded):
+    """A rounded output a in (0, 1) that must not become 0 or 1 (its log is
+    taken): the first significant digit of a, or of 1 - a, is kept."""
+    if rounded == 0 and x != 0:
+        return round_significant(x, 1)
+    if rounded == 1 and x != 1:
+        return 1 - round_significant(1 - x, 1)
+    return rounded
+
+
+def round_significant(x, digits: int):
+    """x (nonzero, |x| < 1) rounded to ``digits`` significant digits,
+    halves away from zero."""
+    from .exact import MP, to_mpf
+
+    e = int(MP.floor(MP.log10(abs(to_mpf(x)))))
+    return round_half_away(x, max(0, digits - 1 - e))
+
+
 def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: int, pass_index: int, rnd=None) -> Step:
-    """One update.  With ``rnd`` (a function rounding a matrix), every
-    intermediate value is rounded before it is used, and derivatives are
-    taken in the form students use (sigma' = a(1 - a) from the rounded a):
-    the answer key of someone working to N decimals."""
+    """One update.  With ``rnd`` (a function rounding a matrix), every value
+    a student writes down (z, a, J, delta, the gradients, the updated
+    parameters) is rounded before it is used, and derivatives are taken in
+    the form students use from their rounded a (sigma' = a(1 - a)): the
+    answer key of someone working to N decimals.  Values they do not write
+    (g', dL/da) are used as they come."""
     rounding = rnd is not None
     rnd = rnd or _same
     acts = [l.activation for l in problem.layers]
@@ -229,9 +256,9 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
             s += f", example {example_ids[j]}"
         return s
 
-    zs, as_ = forward(params, acts, X, where_layer, rnd)
+    zs, as_ = forward(params, acts, X, where_layer, rnd, logs_at_output=rounding and problem.loss.uses_logs)
     gps = [
-        rnd_opt(rnd, activation_derivative(act, Z, A, lambda i, j, l=l: where_layer(l, "g'(z)", i, j), by_a=rounding))
+        activation_derivative(act, Z, A, lambda i, j, l=l: where_layer(l, "g'(z)", i, j), by_a=rounding)
         for l, (act, Z, A) in enumerate(zip(acts, zs, as_), 1)
     ]
     kinks = tuple(
@@ -248,15 +275,9 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
         problem.loss, as_[-1], T, example_ids, lambda k: f"{lname} at step {index}, example {k}",
         None if rounding else zs[-1], acts[-1]
     )
-    if rounding:
-        per_example = tuple(
-            ExampleLoss(e.example, tuple(rnd(Mat([[v]]))[0, 0] for v in e.terms), rnd(Mat([[e.value]]))[0, 0])
-            for e in per_example
-        )
     loss = total_loss(per_example, factor, problem.l2, [W for W, _ in params])
     if rounding:
-        loss = LossTrace(loss.per_example, rnd(Mat([[loss.data]]))[0, 0], loss.l2_norms,
-                         loss.l2_term, rnd(Mat([[loss.total]]))[0, 0])
+        loss = LossTrace(loss.per_example, loss.data, loss.l2_norms, loss.l2_term, rnd(Mat([[loss.total]]))[0, 0])
 
     L = len(params)
     rule = output_rule(problem.loss, acts[-1], T)
@@ -266,17 +287,13 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
         if rule not in ("sigmoid_bce", "softmax_ce", "softmax_ce_general"):
             raise
         dL_da = None  # the paired rule does not need dL/da (a saturated a = 1 has none)
-    dL_da = rnd_opt(rnd, dL_da)
     dA_out, delta_out = output_delta(rule, factor, as_[-1], T, dL_da, gps[-1], None if rounding else zs[-1])
     dAs = [None] * L
     deltas = [None] * L
-    dAs[-1], deltas[-1] = rnd_opt(rnd, dA_out), rnd(delta_out)
+    dAs[-1], deltas[-1] = dA_out, rnd(delta_out)
     for l in range(L - 2, -1, -1):
-        if rounding:
-            dA = rnd(params[l + 1][0].T @ deltas[l + 1])
-            dAs[l], deltas[l] = dA, rnd(dA.hadamard(gps[l]))
-        else:
-            dAs[l], deltas[l] = hidden_delta(params[l + 1][0], deltas[l + 1], gps[l])
+        dAs[l], deltas[l] = hidden_delta(params[l + 1][0], deltas[l + 1], gps[l])
+        deltas[l] = rnd(deltas[l])
 
     layer_traces = []
     for l in range(L):
@@ -597,5 +614,13 @@ def solve(problem: Problem, *, crosscheck: bool = True, round_places: int | None
                 notes=trace.notes + tuple(notes),
             )
     if round_places is not None:
-        trace = dataclasses.replace(trace, rounded=solve_rounded(problem, round_places), round_places=round_places)
+        # the rounded key is a companion of the solution: whatever its rounded
+        # chain runs into, the exact key is still produced (with a note)
+        try:
+            rounded = solve_rounded(problem, round_places)
+        except (SolveError, LimitError) as exc:
+            rounded = None
+            trace = dataclasses.replace(trace, notes=trace.notes + (
+                f"The key rounded to {round_places} decimals cannot be worked: {exc.message}.",))
+        trace = dataclasses.replace(trace, rounded=rounded, round_places=round_places if rounded is not None else None)
     return Solution(trace)

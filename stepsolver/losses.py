@@ -57,6 +57,8 @@ class Loss:
     factor_note = ""
     #: name of the required output activation, if any
     requires_output: str | None = None
+    #: the loss takes the log of the outputs (cross-entropies)
+    uses_logs = False
 
     # display helpers (symbols or numbers go in; LaTeX comes out) --------
     def formula_tex(self, a: str, t: str) -> str:
@@ -189,6 +191,7 @@ class CrossEntropy(Loss):
     grad_subst = False
     factor_note = "cross_entropy has no extra factor; terms with t_k = 0 contribute 0"
     requires_output = "softmax"
+    uses_logs = True
 
     def terms(self, a, t, what):
         out = []
@@ -230,6 +233,7 @@ class BinaryCrossEntropy(Loss):
     tex_grad_vec = r"\left(${a} - ${t}\right) \oslash \left(${a} \odot \left(1 - ${a}\right)\right)"
     grad_subst = False
     factor_note = "binary_cross_entropy has no extra factor; a term whose coefficient t or 1 - t is 0 contributes 0"
+    uses_logs = True
 
     def terms(self, a, t, what):
         out = []
