@@ -45,11 +45,41 @@ def quiz_answer(v) -> str:
 
 
 def quiz_tolerance(v, absolute=None) -> str:
-    """Absolute tolerance: given, or 1% of |v| with a floor of 0.005."""
+    """Absolute tolerance: given, or 1% of |v| with a floor of 0.005 (the
+    old default, kept for callers; quizzes use :func:`blank_tolerance`)."""
     if absolute is not None:
         return repr(to_float(absolute))
     t = max(0.005, 0.01 * abs(to_float(v)))
     return f"{t:.6g}"
+
+
+#: decimals a quiz may ask for, in order: 2 is honest hand working
+QUIZ_DECIMALS = (2, 3, 4, 5, 6, 8)
+
+
+def blank_tolerance(v, bound, rounded) -> tuple[float, int | None]:
+    """(tolerance, decimals to ask for or None) of one quiz blank.
+
+    The tolerance accepts honest working to d decimals -- the value rounded
+    to d places, and the rounded chain of someone working to d places
+    (``rounded(d)``, None where there is none) -- and must stay below
+    ``bound``: |v - old value| for an updated weight, |v| for a nonzero
+    gradient (so the old weight, 0 and the negated gradient are refused).
+    d = 2 where that is possible; else the fewest decimals that are, and the
+    question says so."""
+    fv = to_float(v)
+    for d in QUIZ_DECIMALS:
+        r = rounded(d)
+        t = max(0.5 * 10.0**-d, abs(fv - to_float(r)) if r is not None else 0.0)
+        t = t * (1 + 1e-9) + 1e-12 * max(1.0, abs(fv))
+        if bound is None or t < bound * 0.999:
+            return t, (None if d == 2 else d)
+    # an update or gradient too small for 8 decimals: half of it, and the
+    # decimals that show it
+    import math
+
+    t = bound / 2
+    return t, max(QUIZ_DECIMALS[-1], int(math.ceil(-math.log10(t))) + 1)
 
 
 def activation_label(act) -> str:

@@ -11,6 +11,9 @@ with a seeded generator, solved exactly, and kept only when
 * sigmoid, tanh and softmax pre-activations stay where the function is not
   saturated (|z| <= 3 for sigmoid and softmax spreads, |z| <= 2 for tanh);
 * it teaches something (a nonzero loss and some nonzero weight gradient);
+* every update it makes shows at the decimals asked for (``--decimals``,
+  default 4): no weight changes by less than half a unit there, so copying
+  the old weights can never pass for the answer;
 * it differs from every variant before it;
 
 and finally it passes the NumPy cross-check like every solve.
@@ -46,6 +49,8 @@ class Spec:
     inputs: tuple = (Q(-2), Q(2), Q(1))
     targets: tuple | None = None  # None: chosen to fit the output activation and loss
     allow_kinks: bool = False
+    #: every nonzero update must show at this many decimals (no invisible updates)
+    decimals: int = 4
     title: str = "Backpropagation exercise"
     command: str = ""
     extra: dict = field(default_factory=dict)
@@ -145,7 +150,25 @@ def is_nice(trace, spec: Spec) -> bool:
             return False
         if not step.loss.total:
             return False
+        if not _updates_visible(step, spec.decimals):
+            return False
     return all(_nice_value(v) for v in values)
+
+
+def _updates_visible(step, decimals: int) -> bool:
+    """Whether every weight and bias the update changes changes by at least
+    half a unit of the decimals asked for: a student's digits must be able
+    to show the update (no variant where copying the old weights would pass)."""
+    from .exact import Q
+
+    half = Q(1, 2 * 10**decimals)
+    for lt in step.layers:
+        for new, old in ((lt.W_new, lt.W), (lt.b_new, lt.b)):
+            for x, y in zip(new.entries(), old.entries()):
+                d = x - y
+                if d and abs(d) < half:
+                    return False
+    return True
 
 
 def problem_text(spec: Spec, data: dict, number: int, count: int) -> str:

@@ -64,6 +64,24 @@ def latex_escape(text: str) -> str:
 _CONTROL = {chr(o) for o in range(32) if chr(o) not in "\n\t"} | {chr(o) for o in range(0x7F, 0xA0)}
 
 
+def cloze_escape(html: str) -> str:
+    """HTML that Moodle's cloze parser reads as text: the braces of user
+    text become character references, so a title holding
+    ``{1:SHORTANSWER:=yes}`` is shown, not turned into a blank."""
+    return str(html).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def moodle_category(name: str) -> str:
+    """A category name for Moodle XML: '/' separates levels there, so a
+    slash in the name is written '//'; braces and control characters go."""
+    return "".join(ch for ch in str(name) if ch not in _CONTROL).replace("/", "//").strip()
+
+
+def cdata(text: str) -> str:
+    """Text safe inside <![CDATA[ ... ]]>: a ']]>' in it is split across two sections."""
+    return str(text).replace("]]>", "]]]]><![CDATA[>")
+
+
 _MD_SPECIAL = set("\\`*_[]|$~")
 
 
