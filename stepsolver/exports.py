@@ -66,12 +66,11 @@ def blank_tolerance(v, bound, rounded) -> tuple[float, int | None]:
     ``bound``: |v - old value| for an updated weight, |v| for a nonzero
     gradient (so the old weight, 0 and the negated gradient are refused).
     d = 2 where that is possible; else the fewest decimals that are, and the
-    question says so."""
+    question says so.  The tolerance is a short decimal, rounded up."""
     fv = to_float(v)
     for d in QUIZ_DECIMALS:
         r = rounded(d)
-        t = max(0.5 * 10.0**-d, abs(fv - to_float(r)) if r is not None else 0.0)
-        t = t * (1 + 1e-9) + 1e-12 * max(1.0, abs(fv))
+        t = _nice_up(max(0.5 * 10.0**-d, abs(fv - to_float(r)) if r is not None else 0.0) * 1.001)
         if bound is None or t < bound * 0.999:
             return t, (None if d == 2 else d)
     # an update or gradient too small for 8 decimals: half of it, and the
@@ -80,6 +79,16 @@ def blank_tolerance(v, bound, rounded) -> tuple[float, int | None]:
 
     t = bound / 2
     return t, max(QUIZ_DECIMALS[-1], int(math.ceil(-math.log10(t))) + 1)
+
+
+def _nice_up(t: float) -> float:
+    """t rounded up to 3 significant digits (a tolerance reads 0.00501, not 0.0050000000070000005)."""
+    from decimal import ROUND_CEILING, Decimal
+
+    if t <= 0:
+        return t
+    d = Decimal(repr(t))
+    return float(d.quantize(Decimal(1).scaleb(d.adjusted() - 2), rounding=ROUND_CEILING))
 
 
 def activation_label(act) -> str:

@@ -24,6 +24,14 @@ VARIANTS = {
     "html": ["--format", "html"],
     "txt": ["--format", "text"],
     "json": ["--format", "json"],
+    "csv": ["--format", "csv"],
+    "moodle.xml": ["--format", "moodle"],
+    "round2.md": ["--format", "md", "--figures", "none", "--round", "2"],
+}
+# the exercise sheet followed by the key
+SHEET_VARIANTS = {
+    (stem, "both.md"): ["--format", "md", "--figures", "none", "--sheet", "both"]
+    for stem in ("linear_2_3_2", "softmax_cross_entropy", "online_bce")
 }
 # the notation presets, on the two problems whose readers use them most
 NOTATION_VARIANTS = {
@@ -37,8 +45,19 @@ def cases():
     for path in PROBLEMS:
         for suffix, args in VARIANTS.items():
             yield path, suffix, args
-    for (stem, suffix), args in NOTATION_VARIANTS.items():
+    for (stem, suffix), args in {**NOTATION_VARIANTS, **SHEET_VARIANTS}.items():
         yield ROOT / "problems" / f"{stem}.toml", suffix, args
+
+
+CHECK_CASES = sorted((ROOT / "tests" / "check_cases").glob("*.answers.toml"))
+
+
+def check_cases():
+    """(problem, answers, golden name, arguments) of the check reports kept as goldens."""
+    for answers in CHECK_CASES:
+        problem = answers.parent / (answers.name.split(".")[0] + ".problem.toml")
+        for fmt in ("json", "text"):
+            yield problem, answers, f"check.{answers.name[:-len('.answers.toml')]}.{fmt}", ["-f", fmt]
 
 
 def check_golden(name: str, text: str):
@@ -65,8 +84,23 @@ def test_network_picture_matches_golden(path, tmp_path):
     check_golden(f"{path.stem}.network.svg", (tmp_path / "key-network-1.svg").read_text())
 
 
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
+def test_blank_answer_sheet_matches_golden(path):
+    r = run_cli("check", path.relative_to(ROOT), "--blank", cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    check_golden(f"{path.stem}.blank.toml", r.stdout)
+
+
+@pytest.mark.parametrize("problem, answers, name, args", list(check_cases()), ids=lambda v: v if isinstance(v, str) else "")
+def test_check_report_matches_golden(problem, answers, name, args):
+    r = run_cli("check", problem.relative_to(ROOT), answers.relative_to(ROOT), *args, cwd=ROOT)
+    assert r.returncode in (0, 1), r.stderr
+    check_golden(name, r.stdout)
+
+
 def test_every_golden_file_belongs_to_a_case():
-    names = {f"{p.stem}.{s}" for p, s, _ in cases()} | {f"{p.stem}.network.svg" for p in PROBLEMS}
+    names = ({f"{p.stem}.{s}" for p, s, _ in cases()} | {f"{p.stem}.network.svg" for p in PROBLEMS}
+             | {f"{p.stem}.blank.toml" for p in PROBLEMS} | {n for _, _, n, _ in check_cases()})
     for g in GOLDEN.iterdir():
         assert g.name in names, g.name
 
