@@ -5,16 +5,21 @@
 >>> solution = stepsolver.solve(problem)
 >>> print(solution.render("md"))          # or "latex", "json"
 
+Marking a hand calculation:
+
+>>> sheet = stepsolver.load_answers("answers.toml", solution.trace)
+>>> report = stepsolver.check(solution.trace, sheet)
+
 Conventions are listed in the README ("Conventions") and printed in every
-derivation.
+derivation.  The package is layered (README, "How it works"): this module
+and solution.py are the API over kinds/, render/, export/ and marking/.
 """
 
-__version__ = "0.1.0"
-
-from .engine import solve, solve_exact
 from .errors import CrossCheckError, InputError, LimitError, SolveError, StepsolverError
-from .problem import Problem, load_problem, loads_problem
-from .solution import Solution
+from .kinds import load_problem, loads_problem
+from .kinds.net.problem import Problem
+from .solution import Solution, check, load_answers, loads_answers, solve, solve_exact
+from .version import __version__
 
 __all__ = [
     "__version__",
@@ -22,6 +27,9 @@ __all__ = [
     "loads_problem",
     "solve",
     "solve_exact",
+    "check",
+    "load_answers",
+    "loads_answers",
     "Problem",
     "Solution",
     "StepsolverError",

@@ -7,6 +7,9 @@ turns every error into one line on stderr with an exit code:
 * 1  ``check`` only: something answered is wrong or carried
 * 2  bad input (problem or answers file, arguments), one line naming file and key
 * 3  internal error (including a failed NumPy cross-check): a bug, please report
+
+Size: about 440 lines, nearly all of them the argument tables and their help
+texts of solve, check and generate; the work is done in the library.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .version import __version__
 
     parser = _Parser(
         prog="stepsolver",
@@ -261,7 +264,7 @@ class time_limit:
 
 
 def _rule(args):
-    from .check import DefaultRule, SigFigsRule, ToleranceRule
+    from .marking.rules import DefaultRule, SigFigsRule, ToleranceRule
     from .errors import InputError
     from .exact import ZERO
     from .tomlio import parse_number
@@ -283,13 +286,11 @@ def _rule(args):
 
 
 def cmd_check(args) -> int:
-    from .answers import load_answers
-    from .check import check
-    from .engine import solve
     from .errors import InputError, StepsolverError
-    from .printing import NumberStyle
-    from .problem import load_problem
+    from .kinds import load_problem
     from .render import RenderOptions, render_blank, render_report
+    from .render.numbers import NumberStyle
+    from .solution import check, load_answers, solve
 
     inputs = [args.problem] + ([args.answers] if args.answers else [])
     _refuse_overwriting_inputs(args.output, inputs)
@@ -315,11 +316,11 @@ def cmd_check(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    from .engine import solve
     from .errors import InputError, StepsolverError
-    from .printing import NumberStyle
-    from .problem import load_problem
+    from .kinds import load_problem
     from .render import RenderOptions, render, render_with_files
+    from .render.numbers import NumberStyle
+    from .solution import solve
 
     _refuse_overwriting_inputs(args.output, args.files)
     if args.templates and not os.path.isdir(args.templates):
@@ -353,7 +354,7 @@ def cmd_solve(args) -> int:
         tolerance=_tolerance(args.tolerance),
     )
     if args.format == "pdf":
-        from .pdf import build_pdf
+        from .render.pdf import build_pdf
 
         if (not args.output or args.output == "-") and sys.stdout.isatty():
             raise InputError("--format pdf writes binary data: give -o FILE.pdf (or redirect stdout)")

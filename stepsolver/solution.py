@@ -1,8 +1,49 @@
-"""The result of a solve: the trace, plus rendering to every format."""
+"""Solving, and the result of a solve: the trace, plus rendering to every
+format.  The kind of the problem does the work; this is the API layer."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from .errors import LimitError, SolveError
 from .trace import Trace
+
+
+def _kind_of(problem):
+    kind = getattr(problem, "kind", None)
+    if kind is None:
+        from .kinds import get
+
+        kind = get()
+    return kind
+
+
+def solve_exact(problem) -> Trace:
+    """The exact trace, without the cross-check."""
+    return _kind_of(problem).solve(problem)
+
+
+def solve(problem, *, crosscheck: bool = True, round_places: int | None = None) -> "Solution":
+    """Solve exactly and (by default) cross-check with NumPy; with
+    ``round_places`` also work the key a student rounding to that many
+    decimals gets.  Returns a :class:`Solution`."""
+    kind = _kind_of(problem)
+    trace = kind.solve(problem)
+    if crosscheck:
+        notes = kind.crosscheck(trace)
+        if notes:
+            trace = dataclasses.replace(trace, notes=trace.notes + tuple(notes))
+    if round_places is not None:
+        # the rounded key is a companion of the solution: whatever its rounded
+        # chain runs into, the exact key is still produced (with a note)
+        try:
+            rounded = kind.solve_rounded(problem, round_places)
+        except (SolveError, LimitError) as exc:
+            rounded = None
+            trace = dataclasses.replace(trace, notes=trace.notes + (
+                f"The key rounded to {round_places} decimals cannot be worked: {exc.message}.",))
+        trace = dataclasses.replace(trace, rounded=rounded, round_places=round_places if rounded is not None else None)
+    return Solution(trace)
 
 
 class Solution:
@@ -27,18 +68,50 @@ class Solution:
         "netout"), sheet ("answers", "questions", "both"), flavor ("plain"
         or "github"), figures ("auto", "inline", "none"), templates (a
         directory of overrides)."""
-        from .printing import NumberStyle
         from .render import RenderOptions, render
+        from .render.numbers import NumberStyle
 
         return render([self.trace], fmt, RenderOptions(style=NumberStyle(digits=digits, exact=exact), **options))
 
     def to_dict(self) -> dict:
-        from .exports import trace_to_dict
-
-        return trace_to_dict(self.trace)
+        return self.trace.kind.to_dict(self.trace)
 
     def _repr_markdown_(self) -> str:
         return self.render("md")
 
     def __repr__(self) -> str:
         return f"<Solution of {self.problem.name!r}: {len(self.steps)} step(s), J = {self.steps[0].loss.total}>"
+
+
+def check(trace, sheet, rule=None):
+    """Mark a student's sheet (see :func:`load_answers`) against a solved trace."""
+    from .marking.marker import check as _check
+
+    return _check(trace, sheet, rule)
+
+
+def load_answers(path, trace):
+    """Read and validate a student's answers file against a solved problem."""
+    import os
+
+    from .errors import StepsolverError
+    from .tomlio import read_toml
+
+    name = os.fspath(path)
+    data = read_toml(path)
+    try:
+        return trace.kind.read_answers(data, trace)
+    except StepsolverError as exc:
+        raise exc.located(name)
+
+
+def loads_answers(text: str, trace, name: str = "<string>"):
+    """Read a student's answers from TOML text."""
+    from .errors import StepsolverError
+    from .tomlio import parse_toml_bytes
+
+    data = parse_toml_bytes(text.encode("utf-8"), name)
+    try:
+        return trace.kind.read_answers(data, trace)
+    except StepsolverError as exc:
+        raise exc.located(name)

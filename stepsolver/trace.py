@@ -1,113 +1,159 @@
-"""The derivation as data.
+"""The derivation as data, for every exercise kind.
 
-A :class:`Trace` is an ordered tuple of :class:`Step` (one per update), each
-holding the forward pass, the loss, the backward pass, the gradients and the
-updated parameters of every layer.  Nothing here computes or prints; the
-engine fills it, the renderers read it.  Order comes from explicit indices
-(layers and examples count from 1), so one problem always gives
-byte-identical output.
+A kind (``kinds/net``, ``kinds/graph`` later) fills a :class:`Trace` with its
+own step records -- the network keeps its layer records, tests read
+``trace.steps[0].layers[0].z`` -- and lists what it derived as
+:class:`Quantity` records, each addressed by one :class:`Key`.  Everything
+downstream of the solve reads the quantities, never a kind's records:
+
+* CSV rows and the ``--round`` table (in record order);
+* the cross-check loop, the quiz items, the blank answer sheet and the order
+  ``check`` reports in (in worked order).
+
+The :class:`Kind` protocol is what a kind supplies to the rest of the
+program; ``kinds.KINDS`` registers them.  Nothing here computes or prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterator, Protocol
 
-from .activations import Activation
-from .matrix import Mat
 
-#: the per-layer quantities every report lists, in this order
-REPORTED = ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new")
+@dataclass(frozen=True, order=True)
+class Key:
+    """The one address of a quantity: CSV rows, JSON paths, answer slots,
+    check items and error texts all name a value by it.
+
+    step   the update it belongs to, from 1 (0: not part of an update, such
+           as the cost after the last one);
+    where  the part of the exercise: a network's layer (from 1), None for a
+           quantity of the whole step (the loss); a graph's node name later;
+    name   the quantity: "z", "a", "delta", "grad_W", ..., "loss"."""
+
+    step: int
+    where: Any
+    name: str
+
+    def text(self, several_steps: bool = True) -> str:
+        """'step 1, layer 2, z' (without the step when there is one)."""
+        head = f"step {self.step}, " if several_steps and self.step else ""
+        if self.where is None:
+            return head + self.name
+        where = f"layer {self.where}" if isinstance(self.where, int) else str(self.where)
+        return f"{head}{where}, {self.name}"
 
 
 @dataclass(frozen=True)
-class LayerTrace:
-    """One layer in one step.  Shapes: W n_l x n_(l-1); b, grad_b, b_new
-    n_l x 1; a_prev n_(l-1) x m; z, a, gprime, dA, delta n_l x m."""
+class Quantity:
+    """One derived value (a matrix; a scalar is 1 x 1).
 
-    index: int
-    activation: Activation
-    W: Mat
-    b: Mat
-    a_prev: Mat
-    z: Mat
-    a: Mat
-    gprime: Mat | None  # g'(z) entry by entry; None for softmax
-    dA: Mat  # dJ/da^[l]: the batch factor times dL/da at the output, W^T delta above otherwise
-    delta: Mat  # dJ/dz^[l], batch factor included
-    grad_W_data: Mat  # delta a_prev^T
-    grad_W: Mat  # plus lambda W when l2 > 0
-    grad_b: Mat  # row sums of delta
-    W_new: Mat
-    b_new: Mat
-    #: delta and dJ/da without the batch factor (dL/dz, dL/da per example):
-    #: the dZ and dA of the notations that write 1/m in the gradients instead
-    dz_ex: Mat | None = None
-    da_ex: Mat | None = None
+    rule      what produced it ("preactivation", "update", ...): the formula
+              a template writes and ``check`` replays;
+    operands  its inputs in textbook order, as (symbol name, value) pairs --
+              the learning rate included, so the trace alone says what the
+              update used;
+    asked     whether an answer sheet, a quiz and ``check`` ask for it;
+    record    its place in the kind's record (CSV and the ``--round`` table
+              list quantities in this order; ``quantities()`` yields them in
+              the order they are worked);
+    label     how the ``--round`` table names it ("z, layer 1")."""
+
+    key: Key
+    value: Any
+    rule: str
+    operands: tuple = ()
+    asked: bool = True
+    record: int = 0
+    label: str = ""
 
     @property
-    def units(self) -> int:
-        return self.W.n
+    def shape(self) -> tuple[int, int]:
+        return (self.value.n, self.value.m)
 
 
-@dataclass(frozen=True)
-class ExampleLoss:
-    """The loss of one example: its per-output terms and L = outer * sum."""
-
-    example: int  # 1-based index into the problem's examples
-    terms: tuple
-    value: object
-
-
-@dataclass(frozen=True)
-class LossTrace:
-    per_example: tuple[ExampleLoss, ...]
-    data: object  # mean or sum of the per-example losses
-    l2_norms: tuple  # ||W^[l]||_F^2 per layer (empty when l2 = 0)
-    l2_term: object | None  # (lambda/2) sum ||W||^2, or None when l2 = 0
-    total: object  # J
-
-
-@dataclass(frozen=True)
-class Step:
-    index: int  # 1-based, over all updates
-    pass_index: int  # 1-based pass over the examples
-    examples: tuple[int, ...]  # 1-based example indices in this update
-    X: Mat  # n_0 x m
-    T: Mat  # n_L x m
-    factor: object  # batch factor: 1/m (mean) or 1 (sum)
-    output_rule: str  # 'chain' | 'softmax_ce' | 'softmax_ce_general' | 'sigmoid_bce' | 'softmax_chain'
-    dL_da: Mat  # dL/da at the output, per example (no batch factor)
-    loss: LossTrace
-    layers: tuple[LayerTrace, ...]
-    kinks: tuple[tuple[int, int, int], ...] = ()  # (layer, unit, column) where z sits on a kink
-
-    @property
-    def m(self) -> int:
-        return self.X.m
-
-    @property
-    def target_sums(self) -> list:
-        """Sum of each target column (softmax with cross-entropy uses it)."""
-        from .exact import ZERO
-
-        out = []
-        for j in range(self.T.m):
-            total = ZERO
-            for i in range(self.T.n):
-                total = total + self.T[i, j]
-            out.append(total)
-        return out
+def in_record_order(quantities) -> list:
+    """Quantities of one step sorted by their place in the record (stable)."""
+    return sorted(quantities, key=lambda q: q.record)
 
 
 @dataclass(frozen=True)
 class Trace:
-    problem: object  # Problem
-    steps: tuple[Step, ...]
-    final_loss: LossTrace | None  # J with the parameters after the last update (None: not computable)
-    final_outputs: Mat | None  # a^[L] with the parameters after the last update
-    notes: tuple[str, ...] = field(default=())  # cross-check remarks (float64 range, ...)
+    """A solved problem: its steps in order, and what was noted on the way.
+
+    A kind subclasses it for its step records (and adds what else it
+    derives); ``kind`` is bound when the kind is registered."""
+
+    problem: object
+    steps: tuple
+    notes: tuple[str, ...] = field(default=(), kw_only=True)  # cross-check and solve remarks
     #: the same update worked by someone rounding every value to round_places decimals (--round N)
-    rounded: "Trace | None" = None
-    round_places: int | None = None
+    rounded: "Trace | None" = field(default=None, kw_only=True)
+    round_places: int | None = field(default=None, kw_only=True)
     #: bits of working precision the irrational values were certified at
-    precision: int | None = None
+    precision: int | None = field(default=None, kw_only=True)
+
+    #: the Kind that solved it (set by kinds.register)
+    kind: ClassVar[Any] = None
+
+    def quantities(self, step) -> list:
+        """The quantities of one step, in worked order (a kind's trace type
+        supplies them)."""
+        raise NotImplementedError
+
+
+class Kind(Protocol):
+    """What an exercise kind supplies to the program.
+
+    name         the value of a problem file's ``kind`` key ("net");
+    trace_type   its Trace subclass (``kind`` is bound on it);
+    templates    the folder under templates/ holding its partials ("net")."""
+
+    name: str
+    trace_type: type
+    templates: str
+
+    def load(self, data: dict, source: str | None) -> Any:
+        """A Problem from parsed TOML data (raises InputError naming the key)."""
+
+    def solve(self, problem) -> Trace:
+        """The exact trace."""
+
+    def solve_rounded(self, problem, places: int) -> Trace:
+        """The trace of a careful student rounding every value they write."""
+
+    def crosscheck(self, trace: Trace) -> list[str]:
+        """Recompute independently; notes, or CrossCheckError."""
+
+    def quantities(self, trace: Trace, step) -> list[Quantity]:
+        """What one step derived, in worked order."""
+
+    def read_answers(self, data: dict, trace: Trace) -> Any:
+        """A student's answers (an AnswerSheet keyed by Key)."""
+
+    def replay(self, marker, trace: Trace, sheet) -> None:
+        """Judge a sheet: recompute each answered quantity from the student's
+        own earlier values with the marker's judge/run."""
+
+    def blank(self, trace: Trace) -> dict:
+        """What the blank answer sheet's template needs."""
+
+    def to_dict(self, trace: Trace) -> dict:
+        """The JSON contract of one solved problem."""
+
+    def view(self, trace: Trace, number: int, services) -> Any:
+        """What templates see of one solved problem (bound notation included)."""
+
+    def report_view(self, report) -> Any:
+        """What the check report's templates see of the kind."""
+
+    def variants(self, spec, count: int, seed: int, **options) -> list[str]:
+        """Problem texts of distinct variants for a class."""
+
+
+def worked_keys(trace: Trace) -> Iterator[Key]:
+    """Every asked quantity's key, step by step, in worked order."""
+    for step in trace.steps:
+        for q in trace.quantities(step):
+            if q.asked:
+                yield q.key

@@ -404,8 +404,8 @@ def sheet(P: dict, k: int, slip=None, where=None, drop_zeros=False) -> tuple[str
 def grade(problem_text: str, answers_text: str):
     """stepsolver's verdicts, keyed like ``expected``, and the hints."""
     import stepsolver
-    from stepsolver.answers import answers_from_dict
-    from stepsolver.check import check
+    from stepsolver.kinds.net.answers import answers_from_dict
+    from stepsolver import check
     from stepsolver.tomlio import parse_toml_bytes
 
     trace = stepsolver.solve(stepsolver.loads_problem(problem_text)).trace

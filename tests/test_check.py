@@ -7,10 +7,12 @@ import pytest
 
 import stepsolver
 from conftest import ROOT, run_cli
-from stepsolver.answers import answers_from_dict, parse_given
-from stepsolver.check import DefaultRule, SigFigsRule, ToleranceRule, check
+from stepsolver.answers import parse_given
+from stepsolver.kinds.net.answers import answers_from_dict
+from stepsolver import check
+from stepsolver.marking.rules import DefaultRule, SigFigsRule, ToleranceRule
 from stepsolver.exact import Q
-from stepsolver.problem import loads_problem
+from stepsolver import loads_problem
 from stepsolver.tomlio import FloatText
 
 LINEAR = ROOT / "problems" / "linear_2_3_2.toml"

@@ -11,7 +11,7 @@ import pytest
 import stepsolver
 from conftest import ROOT, run_cli
 from stepsolver.exact import denom, is_rational, to_mpf
-from stepsolver.printing import terminating_places
+from stepsolver.exact import terminating_places
 
 LINEAR = ROOT / "problems" / "linear_2_3_2.toml"
 SIGMOID = ROOT / "problems" / "sigmoid_2_2_2.toml"
@@ -116,7 +116,7 @@ def test_round_shows_the_rounded_working_and_flags_differences():
 
 
 def test_check_accepts_the_rounded_key(tmp_path):
-    from stepsolver.engine import solve_rounded
+    from stepsolver.kinds.net.engine import solve_rounded
 
     problem = stepsolver.load_problem(SIGMOID)
     rounded = solve_rounded(problem, 2).steps[0]

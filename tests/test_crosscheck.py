@@ -4,7 +4,7 @@ when it is not, and honest (a note, not a failure) where float64 overflows."""
 import pytest
 
 import stepsolver
-from stepsolver import engine
+from stepsolver.kinds.net import engine
 from stepsolver.errors import CrossCheckError
 
 SIGMOID_NET = """
@@ -94,7 +94,7 @@ t = 0
     assert data["steps"][0]["layers"][0]["a"]["value"] == [[None]]
     assert data["steps"][0]["layers"][0]["a"]["exact"] == [["exp(800)"]]
     # the cost after the update, exp(2 (800 - e^1600/1000)) / 2, is tiny, not 0
-    from stepsolver.printing import show
+    from stepsolver.render.numbers import show
 
     after = show(sol.trace.final_loss.total)
     assert after.kind == "sci" and after.exp < -10**600, after

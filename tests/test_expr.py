@@ -7,7 +7,7 @@ import pytest
 from conftest import run_cli
 from stepsolver.errors import InputError, LimitError
 from stepsolver.exact import Q, q_str
-from stepsolver.expr import parse_expression
+from stepsolver.functions.expr import parse_expression
 
 
 @pytest.mark.parametrize(
@@ -26,14 +26,14 @@ from stepsolver.expr import parse_expression
     ],
 )
 def test_accepted_expressions_evaluate_exactly(text, at, value):
-    from stepsolver.expr import exact_value
+    from stepsolver.functions.expr import exact_value
 
     e = parse_expression(text, "activation")
     assert Fr(q_str(exact_value(e.tree, at, "test"))) == value
 
 
 def test_derivative_comes_from_sympy():
-    from stepsolver.expr import exact_value
+    from stepsolver.functions.expr import exact_value
 
     e = parse_expression("x**3/3 - x", "activation")
     assert Fr(q_str(exact_value(e.dtree, Q(1, 2), "t"))) == Fr(-3, 4)
@@ -50,7 +50,7 @@ def test_derivative_comes_from_sympy():
     ],
 )
 def test_every_sympy_head_the_grammar_reaches_is_evaluated(text, at, value, slope):
-    from stepsolver.expr import exact_value
+    from stepsolver.functions.expr import exact_value
 
     e = parse_expression(text, "activation")
     assert Fr(q_str(exact_value(e.tree, at, "t"))) == value
@@ -69,7 +69,7 @@ def test_every_sympy_head_the_grammar_reaches_is_evaluated(text, at, value, slop
 )
 def test_a_value_outside_a_functions_domain_is_an_input_error(text, at, fragment):
     from stepsolver.errors import SolveError
-    from stepsolver.expr import exact_value
+    from stepsolver.functions.expr import exact_value
 
     e = parse_expression(text, "activation")
     with pytest.raises(SolveError, match=fragment):
@@ -184,7 +184,7 @@ def test_every_expression_of_the_grammar_evaluates_or_says_why(text, at):
     naming the reason; never an internal error."""
     from stepsolver import exact
     from stepsolver.errors import SolveError
-    from stepsolver.expr import ExprError, exact_value
+    from stepsolver.functions.expr import ExprError, exact_value
 
     try:
         e = parse_expression(text, "activation")
@@ -204,7 +204,7 @@ def test_every_expression_of_the_grammar_evaluates_or_says_why(text, at):
 def test_the_derivative_agrees_with_a_difference_quotient(text):
     from stepsolver import exact
     from stepsolver.errors import SolveError
-    from stepsolver.expr import ExprError, exact_value
+    from stepsolver.functions.expr import ExprError, exact_value
 
     try:
         e = parse_expression(text, "activation")

@@ -16,7 +16,7 @@ import netref
 import stepsolver
 import stress
 from conftest import run_cli
-from stepsolver import engine, numeric
+from stepsolver.kinds.net import engine, numeric
 from stepsolver.errors import CrossCheckError, LimitError
 
 CASES = sorted((Path(__file__).parent / "extremes").glob("*.toml"))
@@ -102,7 +102,8 @@ def test_a_planted_bug_ends_in_exit_3_on_the_command_line(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(
         "import sys\n"
-        "from stepsolver import activations, exact, cli\n"
+        "from stepsolver import exact, cli\n"
+        "from stepsolver.functions import activations\n"
         "real = exact.sigmoid_derivative\n"
         "activations.exact.sigmoid_derivative = lambda z: real(z) * exact.Q(10**30 + 1, 10**30)\n"
         "sys.exit(cli.main(sys.argv[1:]))\n"

@@ -7,10 +7,11 @@ import mpmath
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stepsolver import engine
+import stepsolver
+from stepsolver.kinds.net import engine
 from stepsolver.exact import MP, Q, is_rational, to_mpf
-from stepsolver.matrix import Mat
-from stepsolver.problem import problem_from_dict
+from stepsolver.exact import Mat
+from stepsolver.kinds.net.problem import problem_from_dict
 
 HIDDEN = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "square",
           "x**3/3 - x", "tanh(x) + x/10", "exp(x)/4", "log(1 + x**2)", "sqrt(1 + x**2)"]
@@ -91,7 +92,7 @@ def test_gradients_match_finite_differences(data):
 
     problem = problem_from_dict(data)
     try:
-        sol = engine.solve(problem)  # also runs the NumPy cross-check
+        sol = stepsolver.solve(problem)  # also runs the NumPy cross-check
     except (SolveError, LimitError):
         return  # a custom activation undefined there, or values too large to carry
     step = sol.trace.steps[0]

@@ -23,7 +23,7 @@ def test_wheel_carries_the_templates_and_renders_without_the_repository(tmp_path
     wheel = next(out.glob("stepsolver-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("stepsolver/templates/md/document.md.j2", "stepsolver/templates/latex/document.tex.j2",
-                   "stepsolver/templates/common/matrix.j2", "stepsolver/templates/common/element.j2"):
+                   "stepsolver/templates/net/matrix.j2", "stepsolver/templates/net/element.j2"):
         assert needed in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

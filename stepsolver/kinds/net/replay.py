@@ -1,0 +1,249 @@
+"""How ``check`` replays a network's update on a student's own values.
+
+For every quantity in the order it is worked (z and a per layer, J, delta
+and the gradients from the output back, the updated parameters) it builds
+the follow-through from the student's earlier values with the marker's
+``run`` (each view: as written, as intervals, with the slips set right) and
+asks the marker to ``judge`` the answered entries, offering the classic
+slips of that step as candidates.  The step functions are the engine's and
+the update the one of rules.py: the method is written once.  The judging
+itself is kind-neutral (marking/marker.py); this module is imported by
+nothing in marking/ -- the marker is handed in.
+"""
+
+from __future__ import annotations
+
+from ...exact import Q, Mat
+from ...trace import Key
+from . import engine, rules
+
+def replay(marker, trace, sheet) -> None:
+    """Judge every answered quantity of every update, in the order they are
+    worked.  Step 1 starts from the given weights; each later step from the
+    student's own updated weights (their W_new / b_new, or the
+    follow-through where they gave none)."""
+    first = trace.steps[0]
+    W_used = [marker.exact(lt.W) for lt in first.layers]
+    b_used = [marker.exact(lt.b) for lt in first.layers]
+    for s in trace.steps:
+        W_used, b_used = _Step(marker, trace, s).run(W_used, b_used)
+
+
+class _Step:
+    """The replay of one update."""
+
+    def __init__(self, marker, trace, s):
+        self.marker, self.trace, self.s, self.problem = marker, trace, s, trace.problem
+        self.judge = marker.judge
+
+    def key(self, layer, name) -> Key:
+        return Key(self.s.index, layer, name)
+
+    def run(self, W_used, b_used):
+        run, _safe, m_ = self.marker.run, self.marker.safe, self.marker
+        s = self.s
+        p = self.problem
+        L = len(p.layers)
+        acts = [l.activation for l in p.layers]
+        X = m_.exact(s.X)
+        T = s.T
+        m = s.m
+        factor = engine.batch_factor(p.batch, m)
+        mean_batch = p.batch == "mean" and m > 1
+        ids = s.examples
+
+        # forward ------------------------------------------------------------
+        Zv, Av = [None] * L, [None] * L
+        A_prev = X
+        for l in range(L):
+            lt = s.layers[l]
+            act = acts[l]
+            W, b = W_used[l], b_used[l]
+            ft = run(engine.preactivation, W, b, A_prev)
+
+            def z_cands(W=W, A_prev=A_prev, b=b):
+                return [("missing_bias", _safe(lambda: W.balls @ A_prev.balls) if any(x for x in b.pts.entries()) else None)]
+
+            Zv[l] = self.judge(self.key(l + 1, "z"), lt.z, [ft], z_cands)
+            ft = run(lambda Z, act=act: engine.activate(act, Z), Zv[l])
+
+            def a_cands(Z=Zv[l], act=act):
+                return [("activation_not_applied", None if act.is_identity else Z.balls)]
+
+            Av[l] = self.judge(self.key(l + 1, "a"), lt.a, [ft], a_cands)
+            A_prev = Av[l]
+
+        # loss -----------------------------------------------------------------
+        AL = Av[-1]
+
+        def loss_from(A: Mat, Ws, data_factor=None, with_l2=True):
+            per = engine.example_losses(p.loss, A, T, ids, lambda k: "check")
+            f = factor if data_factor is None else data_factor
+            return Mat([[engine.total_loss(per, f, p.l2 if with_l2 else 0, Ws).total]])
+
+        ft_loss = run(lambda A, *Ws: loss_from(A, list(Ws)), AL, *W_used)
+        Wballs = [W.balls for W in W_used]
+
+        def loss_cands():
+            out = []
+            n_out = AL.pts.n
+            for k in (Q(2), Q(1, 2)) + ((Q(n_out), Q(n_out, 2)) if p.loss.name == "mse" and n_out > 1 else ()):
+                out.append(("loss_factor", _safe(lambda k=k: loss_from(AL.balls, Wballs, factor * k))))
+            if mean_batch:
+                for k in (Q(m), Q(1, m)):
+                    out.append(("missing_batch_factor", _safe(lambda k=k: loss_from(AL.balls, Wballs, factor * k))))
+            if p.l2:
+                out.append(("missing_l2", _safe(lambda: loss_from(AL.balls, Wballs, with_l2=False))))
+            return out
+
+        self.judge(self.key(None, "loss"), Mat([[s.loss.total]]), [ft_loss], loss_cands)
+
+        # backward ---------------------------------------------------------------
+        Dv = [None] * L
+        GWv, Gbv = [None] * L, [None] * L
+        rule = s.rule
+        for l in range(L - 1, -1, -1):
+            lt = s.layers[l]
+            act = acts[l]
+            Z, A = Zv[l], Av[l]
+            # g' as the student takes it: at their z, and from their own a
+            gp_z = run(lambda Zm, Am, act=act: engine.activation_derivative(act, Zm, Am), Z, A)
+            gp_a = run(lambda Zm, Am, act=act: engine.activation_derivative(act, Zm, Am, by_a=True), Z, A)
+            gps = [g for g in (gp_z, gp_a) if g is not None]
+            if l == L - 1:
+                dL = run(lambda Am: engine.loss_gradient(p.loss, Am, T, ids, lambda k: "check"), A)
+                if not rule.uses_dL_da:
+                    variants = [run(lambda Am: engine.output_delta(rule, factor, Am, T, None, None)[1], A)]
+                elif not rule.uses_gprime:  # softmax with another loss: its Jacobian
+                    variants = [run(lambda Am, dLm: engine.output_delta(rule, factor, Am, T, dLm, None)[1], A, dL)]
+                else:
+                    variants = [run(lambda Am, dLm, gpm: engine.output_delta(rule, factor, Am, T, dLm, gpm)[1], A, dL, gp)
+                                for gp in gps]
+
+                def d_cands(A=A, dL=dL, variants=variants, act=act):
+                    out = []
+                    slips = rule.slips
+                    if dL is not None and "missing_activation_derivative" in slips and not act.is_identity:
+                        base = dL.balls.scale(factor)
+                        out.append(("missing_activation_derivative", base))
+                        gp_at_a = _safe(lambda: engine.activation_derivative(act, A.balls, engine.activate(act, A.balls)))
+                        out.append(("derivative_at_a", base.hadamard(gp_at_a) if gp_at_a is not None else None))
+                    for ft in variants:
+                        if ft is None:
+                            continue
+                        if mean_batch and "missing_batch_factor" in slips:
+                            out += [("missing_batch_factor", ft.balls.scale(Q(m))), ("missing_batch_factor", ft.balls.scale(Q(1, m)))]
+                        if "loss_factor" in slips:
+                            n_out = ft.balls.n
+                            ks = (Q(2), Q(1, 2)) + ((Q(n_out), Q(n_out, 2)) if p.loss.name == "mse" and n_out > 1 else ())
+                            out += [("loss_factor", ft.balls.scale(k)) for k in ks]
+                        if "sign_error" in slips:
+                            out.append(("sign_error", ft.balls.scale(Q(-1))))
+                    return out
+
+            else:
+                Dn = Dv[l + 1]
+                Wn = W_used[l + 1]
+                back = run(lambda Wm, Dm: Wm.T @ Dm, Wn, Dn)
+                if act.is_identity:
+                    variants = [back]
+                else:
+                    variants = [run(lambda bk, gm: bk.hadamard(gm), back, gp) for gp in gps]
+
+                def d_cands(l=l, Dn=Dn, Wn=Wn, back=back, gps=gps, act=act):
+                    out = []
+                    if back is not None and not act.is_identity:
+                        out.append(("missing_activation_derivative", back.balls))
+                        Am = Av[l].balls
+                        gp_at_a = _safe(lambda: engine.activation_derivative(act, Am, engine.activate(act, Am)))
+                        out.append(("derivative_at_a", back.balls.hadamard(gp_at_a) if gp_at_a is not None else None))
+                    for gp in (gps if not act.is_identity else [None]):
+                        gv = gp.balls if gp is not None else None
+                        if Wn.pts.n == Wn.pts.m:
+                            wd = _safe(lambda: Wn.balls @ Dn.balls)
+                            out.append(("missing_transpose", None if wd is None else (wd if gv is None else _safe(lambda: wd.hadamard(gv)))))
+                        W_upd = self.provisional_W_new(s, l + 2, Wn, GWv[l + 1])  # the layer above, 1-based
+                        if W_upd is not None:
+                            ud = _safe(lambda: W_upd.T @ Dn.balls)
+                            out.append(("used_updated_weights", None if ud is None else (ud if gv is None else _safe(lambda: ud.hadamard(gv)))))
+                    return out
+
+            Dv[l] = self.judge(self.key(l + 1, "delta"), lt.delta, variants, d_cands)
+            D = Dv[l]
+            A_prev = X if l == 0 else Av[l - 1]
+            W = W_used[l]
+            ftW = run(lambda Dm, Am, Wm: engine.gradients(Dm, Am, Wm, p.l2)[1], D, A_prev, W)
+            ftb = run(lambda Dm: Dm.row_sums(), D)
+
+            def gW_cands(D=D, A_prev=A_prev, W=W):
+                out = []
+                data = _safe(lambda: D.balls @ A_prev.balls.T)
+                if data is None:
+                    return out
+                if mean_batch:
+                    for k in (Q(m), Q(1, m)):
+                        out.append(("missing_batch_factor", _safe(lambda k=k: data.scale(k) + W.balls.scale(p.l2) if p.l2 else data.scale(k))))
+                if p.l2:
+                    out.append(("missing_l2", data))
+                return out
+
+            GWv[l] = self.judge(self.key(l + 1, "grad_W"), lt.grad_W, [ftW], gW_cands)
+
+            def gb_cands(D=D, ftb=ftb):
+                out = []
+                if m > 1:
+                    for j in range(m):
+                        out.append(("bias_not_summed", D.balls.col(j)))
+                if mean_batch and ftb is not None:
+                    out += [("missing_batch_factor", ftb.balls.scale(Q(m))), ("missing_batch_factor", ftb.balls.scale(Q(1, m)))]
+                return out
+
+            Gbv[l] = self.judge(self.key(l + 1, "grad_b"), lt.grad_b, [ftb], gb_cands)
+
+        # updates ------------------------------------------------------------------
+        new_W, new_b = [], []
+        for l in range(L):
+            lt = s.layers[l]
+            eta = lt.eta  # the learning rate the update used, from the trace
+            W, b, GW, Gb = W_used[l], b_used[l], GWv[l], Gbv[l]
+            ft = run(lambda Wm, Gm, eta=eta: rules.updated(Wm, Gm, eta), W, GW)
+
+            def w_cands(W=W, GW=GW, eta=eta):
+                return [
+                    ("wrong_update_sign", _safe(lambda: rules.updated_wrong_sign(W.balls, GW.balls, eta))),
+                    ("missing_learning_rate", _safe(lambda: rules.updated(W.balls, GW.balls, 1))),
+                    ("not_updated", W.pts),
+                ]
+
+            new_W.append(self.judge(self.key(l + 1, "W_new"), lt.W_new, [ft], w_cands, old=lt.W))
+            if p.update_biases:
+                ftb = run(lambda bm, Gm, eta=eta: rules.updated(bm, Gm, eta), b, Gb)
+
+                def b_cands(b=b, Gb=Gb, eta=eta):
+                    return [
+                        ("wrong_update_sign", _safe(lambda: rules.updated_wrong_sign(b.balls, Gb.balls, eta))),
+                        ("missing_learning_rate", _safe(lambda: rules.updated(b.balls, Gb.balls, 1))),
+                        ("not_updated", b.pts),
+                    ]
+
+                new_b.append(self.judge(self.key(l + 1, "b_new"), lt.b_new, [ftb], b_cands, old=lt.b))
+            else:
+                new_b.append(self.judge(self.key(l + 1, "b_new"), lt.b_new, [b], None))
+        return new_W, new_b
+
+    def provisional_W_new(self, s, layer: int, W, GW) -> Mat | None:
+        """The weights of ``layer`` as the student updated them this step:
+        their W_new where given, otherwise W - eta * their gradient."""
+        given = self.marker.answers(self.key(layer, "W_new"))
+        student_value, _safe = self.marker.student_value, self.marker.safe
+        base = None
+        if GW is not None:
+            base = _safe(lambda: rules.updated(W.balls, GW.balls, s.layers[layer - 1].eta))
+        if base is None:
+            base = s.layers[layer - 1].W_new
+        if given is None:
+            return base
+        return Mat(
+            tuple(student_value(given[i][c]) if given[i][c] is not None else base[i, c] for c in range(base.m))
+            for i in range(base.n)
+        )

@@ -1,0 +1,220 @@
+"""What templates see of a solved network, and of a check report on one.
+
+The render layer wraps these (render/views.py): it supplies number printing
+(``f``), the Jinja environment the pictures are drawn with, the options and
+the dict of extra files, and adds what is kind-neutral (the quiz blanks'
+tolerances, the --round table).  The notation is chosen here, bound to the
+problem before anything is rendered (``p.n``), and never changed by a
+template.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ...errors import LimitError, SolveError
+from ...exact import to_float
+from . import notation
+from .figure import layout
+
+
+class ProblemView:
+    """One solved network problem, as templates see it."""
+
+    def __init__(self, trace, number: int, services):
+        self.trace = trace
+        self.number = number
+        self.problem = trace.problem
+        self.steps = trace.steps
+        self.notes = trace.notes
+        self._s = services
+        self._figs: dict = {}
+        self.n = notation.choose(services.options.notation)().bind(self.problem)
+
+    # -- the network picture -------------------------------------------------
+    def figure_for(self, values: bool = True):
+        key = bool(values)
+        if key not in self._figs:
+            self._figs[key] = layout(self.trace, values=key)
+        return self._figs[key]
+
+    def _draw(self, name: str, values: bool) -> str:
+        return self._s.env.get_template(name).render(fig=self.figure_for(values), f=self._s.f).strip()
+
+    def figure_svg_for(self, values: bool = True) -> str:
+        return self._draw("net/figures/network.svg.j2", values)
+
+    def figure_tikz_for(self, values: bool = True) -> str:
+        return self._draw("net/figures/network.tikz.j2", values)
+
+    def figure_link_for(self, values: bool = True) -> str:
+        """Markdown image target: a file beside the output, or a data URI."""
+        import base64
+
+        svg = self.figure_svg_for(values) + "\n"
+        options, files = self._s.options, self._s.files
+        if files is not None and options.figure_prefix and options.figures != "inline":
+            name = f"{options.figure_prefix}-network-{self.number}{'' if values else '-blank'}.svg"
+            files[name] = svg
+            return name
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+    @property
+    def title(self) -> str:
+        return self.problem.name
+
+    @property
+    def sizes(self) -> list[int]:
+        return self.problem.sizes
+
+    @property
+    def L(self) -> int:
+        return len(self.problem.layers)
+
+    @property
+    def m_total(self) -> int:
+        return len(self.problem.examples)
+
+    # -- the quiz ------------------------------------------------------------
+    def quiz_quantities(self, step) -> list:
+        """The quantities a quiz asks for in one update, in the order they
+        are worked (the asked quantities of the trace, delta as the notation
+        writes it), each with what bounds its blanks' tolerance: |new - old|
+        of an updated value, |value| of a nonzero gradient (so the old
+        weight, 0 and the negated gradient are refused), and ``rounded(d)``:
+        the entry in the key of someone working to d decimals."""
+        n = self.n
+        items = []
+        for q in self.trace.quantities(step):
+            if not q.asked:
+                continue
+            key = q.key
+            name, layer, M = key.name, key.where, q.value
+            old = gradient = None
+            if name == "loss":
+                label, symbol, field = "J", n.J, "loss"
+            elif name in ("z", "a"):
+                label, symbol, field = f"{name}, layer {layer}", getattr(n, name)(layer), name
+            elif name == "delta":
+                lt = step.layers[layer - 1]
+                field = "delta" if n.batch_in_delta else "dz_ex"
+                label, symbol, M, gradient = f"delta, layer {layer}", n.delta(layer), getattr(lt, field), True
+            elif name in ("grad_W", "grad_b"):
+                label = f"dJ/d{name[-1]}, layer {layer}"
+                symbol, field, gradient = (n.dW if name == "grad_W" else n.db)(layer), name, True
+            else:  # W_new, b_new
+                label = f"updated {name[0]}, layer {layer}"
+                symbol, field = getattr(n, name[0])(layer) + r"_{\text{new}}", name
+                old = getattr(step.layers[layer - 1], name[0])
+            bounds = []
+            for i, r in enumerate(M.rows):
+                row = []
+                for j, v in enumerate(r):
+                    bound = None
+                    if old is not None and v != old[i, j]:
+                        bound = abs(to_float(v - old[i, j]))
+                    elif gradient and v:
+                        bound = abs(to_float(v))
+                    row.append(bound)
+                bounds.append(row)
+            items.append(SimpleNamespace(label=label, symbol=symbol, matrix=M, bounds=bounds,
+                                         rounded=self._rounded_at(step, field, layer)))
+        return items
+
+    def _rounded_at(self, step, name, layer):
+        def at(i, j):
+            def get(d):
+                key = self._rounded_key(d)
+                if key is None:
+                    return None
+                st = key.steps[step.index - 1]
+                if name == "loss":
+                    return st.loss.total
+                M = getattr(st.layers[layer - 1], name)
+                return None if M is None else M[i, j]
+            return get
+        return at
+
+    def _rounded_key(self, places: int):
+        """The key of a student working to ``places`` decimals (cached)."""
+        cache = self.__dict__.setdefault("_keys", {})
+        if places not in cache:
+            from .engine import solve_rounded
+
+            try:
+                cache[places] = solve_rounded(self.problem, places)
+            except (SolveError, LimitError):
+                cache[places] = None
+        return cache[places]
+
+    # -- conventions ---------------------------------------------------------
+    @property
+    def conventions_key(self) -> tuple:
+        """What the conventions list depends on: like problems share it."""
+        p = self.problem
+        return (p.loss.name, p.batch, bool(p.l2), p.update_biases, p.update, len(p.layers),
+                tuple(l.activation.convention for l in p.layers))
+
+    @property
+    def conventions(self) -> list[str]:
+        """Kink conventions of the activations this network uses."""
+        seen = []
+        for layer in self.problem.layers:
+            c = layer.activation.convention
+            if c and c not in seen:
+                seen.append(c)
+        return [c[0].upper() + c[1:] + "." for c in seen]
+
+    @property
+    def kink_notes(self) -> list[str]:
+        out = []
+        for step in self.steps:
+            for l, i, j in step.kinks:
+                act = self.problem.layers[l - 1].activation
+                where = f"unit {i} of layer {l}"
+                if step.m > 1:
+                    where += f", example {step.examples[j - 1]}"
+                if len(self.steps) > 1:
+                    where += f", step {step.index}"
+                rule = act.convention.split(":")[0]
+                out.append(f"z = 0 exactly at {where}, so the convention {rule} applies there.")
+        return out
+
+
+class ReportParts:
+    """What the check report's templates see of a network: where an entry
+    sits, in words, and the facts its formulas need."""
+
+    def __init__(self, report):
+        trace = report.trace
+        self.trace = trace
+        self.problem = trace.problem
+        self.L = len(self.problem.layers)
+        self.l2 = bool(self.problem.l2)
+        self.mean = self.problem.batch == "mean"
+        self.several_steps = len(trace.steps) > 1
+
+    def rule_of(self, it) -> str:
+        """The output rule of the item's step (chain, softmax_ce, ...)."""
+        return self.trace.steps[it.step - 1].output_rule
+
+    def entry(self, it) -> str:
+        """Where an entry sits, in words: 'unit 2', 'unit 2, example 3', '(1, 2)'."""
+        if it.quantity == "loss":
+            return ""
+        if it.quantity in ("grad_W", "W_new"):
+            return f"({it.row}, {it.col})"
+        if it.quantity in ("grad_b", "b_new"):
+            return f"unit {it.row}"
+        step = self.trace.steps[it.step - 1]
+        if step.m == 1:
+            return f"unit {it.row}"
+        return f"unit {it.row}, example {step.examples[it.col - 1]}"
+
+    def where(self, it) -> str:
+        """'step 1, layer 1, z, unit 2' or 'step 1, J'."""
+        head = f"step {it.step}, " if self.several_steps else ""
+        if it.quantity == "loss":
+            return head + "the cost J"
+        e = self.entry(it)
+        return f"{head}layer {it.layer}, {it.quantity}" + (f", {e}" if e else "")

@@ -1,0 +1,151 @@
+"""Rendering a solved trace: a registry of formats over one Jinja environment.
+
+Layout lives only in ``templates/``; this package supplies the data
+(views.py: what a template sees of a problem, ``p``, and of a check report,
+``r``) and the helpers templates call to print numbers and matrices
+(numbers.py: ``f.mat(M)``, ``f.num(x)``, ``f.rel(...)``).  The environment
+is environment.py's.  JSON and CSV are data, not layout: export/ builds them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
+
+from ..errors import RenderError
+from ..export.data import csv_document, dumps, json_document
+from ..export.quiz import quiz_answer, quiz_tolerance
+from ..version import __version__
+from .environment import builtin_templates, environment, kind_template_dirs  # noqa: F401 - part of the interface
+from .numbers import DEFAULT_STYLE, Fmt, NumberStyle  # noqa: F401
+from .views import ProblemView, ReportView
+
+
+# ------------------------------------------------------------- options
+@dataclass(frozen=True)
+class RenderOptions:
+    style: NumberStyle = DEFAULT_STYLE
+    notation: str = "default"
+    templates: str | None = None
+    detail: str = "matrix"
+    sheet: str = "answers"  # answers | questions | both
+    flavor: str = "plain"
+    figures: str = "auto"  # auto | inline | none (Markdown: files next to -o, else a data URI)
+    #: Markdown written to a file: pictures go to '<prefix>-network-N.svg' beside it
+    figure_prefix: str | None = None
+    #: absolute tolerance of quiz answers (None: 1% of the value, at least 0.005)
+    tolerance: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
+    f = Fmt(options.style)
+    env = _environment(options, traces)
+    services = SimpleNamespace(env=env, f=f, options=options, files=files)
+    problems = [ProblemView(t, i, services) for i, t in enumerate(traces, 1)]
+    return {
+        "memo": {},  # blocks a template renders once and reuses (the conventions of like problems)
+        "problems": problems,
+        "answer": quiz_answer,
+        "tolerance": lambda v: quiz_tolerance(v, options.tolerance),
+        "single": len(traces) == 1,
+        "f": f,
+        # the notation of the first problem; each problem's own is p.n
+        "n": problems[0].n if problems else None,
+        "opts": options,
+        "version": __version__,
+    }
+
+
+def _environment(options: RenderOptions, traces):
+    return environment(options.templates, kind_template_dirs(traces))
+
+
+def render(traces: list, fmt: str, options: RenderOptions | None = None) -> str:
+    return render_with_files(traces, fmt, options)[0]
+
+
+def render_with_files(traces: list, fmt: str, options: RenderOptions | None = None) -> tuple[str, dict]:
+    """The document, and the extra files it refers to ({name: text}: the
+    network pictures of a Markdown document written with -o)."""
+    options = options or RenderOptions()
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    files: dict = {}
+    return FORMATS[fmt](traces, options, files), files
+
+
+def _template(name: str):
+    def run(traces, options: RenderOptions, files: dict | None = None) -> str:
+        import jinja2
+
+        env = _environment(options, traces)
+        try:
+            tpl = env.get_template(name)
+            return tidy(tpl.render(**_context(traces, options, files)))
+        except jinja2.TemplateNotFound as exc:
+            raise RenderError(f"template {exc.name!r} not found") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(f"template {exc.filename or exc.name}: line {exc.lineno}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise RenderError(f"template {name}: {exc.message}") from None
+        except jinja2.sandbox.SecurityError as exc:
+            raise RenderError(f"template {name}: not allowed ({exc})") from None
+
+    return run
+
+
+_BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def tidy(text: str) -> str:
+    """At most one blank line in a row, none at the start, one newline at the end."""
+    return _BLANKS.sub("\n\n", text).strip("\n") + "\n"
+
+
+FORMATS: dict[str, Callable] = {
+    "md": _template("md/document.md.j2"),
+    "latex": _template("latex/document.tex.j2"),
+    "text": _template("text/document.txt.j2"),
+    "html": _template("html/document.html.j2"),
+    "moodle": _template("moodle/quiz.xml.j2"),
+    "csv": csv_document,
+    "json": json_document,
+}
+
+
+def render_report(report, fmt: str, options: RenderOptions | None = None) -> str:
+    """A check report as md, text or json."""
+    import jinja2
+
+    options = options or RenderOptions()
+    if fmt == "json":
+        return dumps(report.to_dict()) + "\n"
+    names = {"md": "check/report.md.j2", "text": "check/report.txt.j2"}
+    if fmt not in names:
+        raise RenderError(f"unknown report format {fmt!r} (known: md, text, json)")
+    env = _environment(options, [report.trace])
+    try:
+        tpl = env.get_template(names[fmt])
+        ctx = _context([report.trace], options)
+        ctx["r"] = ReportView(report)
+        return tidy(tpl.render(**ctx))
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template {names[fmt]}: {exc}") from None
+
+
+def render_blank(trace, options: RenderOptions | None = None) -> str:
+    """An empty answers sheet for a solved problem."""
+    import jinja2
+
+    options = options or RenderOptions()
+    env = _environment(options, [trace])
+    view = trace.kind.blank(trace)
+    name = f"{trace.kind.templates}/blank.toml.j2"
+    view["several"] = len(view["steps"]) > 1
+    try:
+        return tidy(env.get_template(name).render(b=view, blank=trace.kind.blank_value))
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template {name}: {exc}") from None

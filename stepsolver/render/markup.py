@@ -1,0 +1,165 @@
+"""Markup for user text and math: escaping for LaTeX, Markdown, HTML and
+TOML comments, and LaTeX math converted to MathML for the HTML page."""
+
+from __future__ import annotations
+
+from ..errors import RenderError
+
+
+# ------------------------------------------------------------ escaping
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "%": r"\%",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+_GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ", [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+    "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
+    "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]))
+_LATEX_SYMBOLS = {
+    "→": r"\ensuremath{\rightarrow}", "←": r"\ensuremath{\leftarrow}", "≈": r"\ensuremath{\approx}",
+    "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}", "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}",
+    "∂": r"\ensuremath{\partial}", "−": "-", "′": "'", "½": r"\ensuremath{\tfrac{1}{2}}",
+}
+_TEXT_PUNCT = set("–—‘’“”…•€")
+
+
+def latex_escape(text: str) -> str:
+    """Escape user text for LaTeX in one pass: each character is looked at
+    once, so an escape is never escaped again (no \\input, \\write18 or
+    \\def survives).  Control characters are dropped; characters pdflatex
+    cannot typeset (Hangul, CJK, emoji ...) become '?'."""
+    out = []
+    for ch in str(text):
+        o = ord(ch)
+        if ch in _LATEX_SPECIAL:
+            out.append(_LATEX_SPECIAL[ch])
+        elif ch in "\n\t\r":
+            out.append(" " if ch != "\n" else "\n")
+        elif o < 32 or 0x7F <= o < 0xA0:
+            continue
+        elif o < 0x180 or ch in _TEXT_PUNCT:
+            out.append(ch)
+        elif ch in _GREEK:
+            out.append(f"\\ensuremath{{\\{_GREEK[ch]}}}")
+        elif ch in _LATEX_SYMBOLS:
+            out.append(_LATEX_SYMBOLS[ch])
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+_CONTROL = {chr(o) for o in range(32) if chr(o) not in "\n\t"} | {chr(o) for o in range(0x7F, 0xA0)}
+
+
+def cloze_escape(html: str) -> str:
+    """HTML that Moodle's cloze parser reads as text: the braces of user
+    text become character references, so a title holding
+    ``{1:SHORTANSWER:=yes}`` is shown, not turned into a blank."""
+    return str(html).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def moodle_category(name: str) -> str:
+    """A category name for Moodle XML: '/' separates levels there, so a
+    slash in the name is written '//'; braces and control characters go."""
+    return "".join(ch for ch in str(name) if ch not in _CONTROL).replace("/", "//").strip()
+
+
+def cdata(text: str) -> str:
+    """Text safe inside <![CDATA[ ... ]]>: a ']]>' in it is split across two sections."""
+    return str(text).replace("]]>", "]]]]><![CDATA[>")
+
+
+_MD_SPECIAL = set("\\`*_[]|$~")
+
+
+def md_escape(text: str) -> str:
+    """Escape user text for Markdown: no HTML, no math, no link syntax."""
+    out = []
+    for ch in str(text):
+        if ch in _CONTROL:
+            continue
+        if ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_block(text: str) -> str:
+    """User Markdown (a description): its paragraphs, emphasis and lists are
+    kept, but raw HTML, math delimiters and backslash escapes are not."""
+    out = []
+    for ch in str(text):
+        if ch in _CONTROL:
+            continue
+        if ch in "<>&":
+            out.append({"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch])
+        elif ch in "$\\`":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def html_escape(text) -> str:
+    import html
+
+    return html.escape("".join(ch for ch in str(text) if ch not in _CONTROL), quote=True)
+
+
+def html_paragraphs(text) -> str:
+    """User text (a description) as escaped HTML paragraphs."""
+    paras = [" ".join(p.split()) for p in str(text).split("\n\n")]
+    return "</p>\n<p>".join(html_escape(p) for p in paras if p)
+
+
+def mathml(tex: str, display: bool = False) -> str:
+    """LaTeX math (our own, KaTeX-safe vocabulary) as MathML, for HTML pages
+    that render offline without scripts.  An ``aligned`` block becomes a
+    two-column table of MathML cells, lined up on the relation signs."""
+    import re
+
+    from latex2mathml.converter import convert
+
+    from .textmath import _split_lines
+
+    def conv(t: str, block: bool) -> str:
+        try:
+            return convert(t, display="block" if block else "inline")
+        except Exception as exc:  # a construct latex2mathml does not know
+            raise RenderError(f"cannot convert math to MathML ({exc}): {t[:80]}") from None
+
+    body = str(tex).strip()
+    m = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", body, re.S) if display else None
+    if not m:
+        return conv(body, display)
+    rows = []
+    for line in _split_lines(m.group(1)):
+        lhs, _, rhs = line.partition("&")
+        left = conv(lhs, False) if lhs.strip() else ""
+        rows.append(f'<tr><td class="lhs">{left}</td><td class="rhs">{conv(rhs, False)}</td></tr>')
+    return '<table class="aligned">' + "".join(rows) + "</table>"
+
+
+def toml_comment(text) -> str:
+    """Text safe inside a TOML comment: one line."""
+    return " ".join(str(text).split())
