@@ -1,0 +1,93 @@
+"""A second exercise kind moves in without touching the house: the toy kind
+of tests/toy_kind (one linear neuron) is registered at run time and goes
+through solve in every text format, JSON, CSV, the blank sheet and check --
+with stepsolver's own files unchanged."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction as Fr
+
+import pytest
+
+from stepsolver import cli, kinds
+from toy_kind import KIND
+
+PROBLEM = """kind = "toy"
+title = "One linear neuron"
+w = 2
+b = 0.5
+x = 3
+t = 1
+learning_rate = 0.1
+"""
+# y = 6.5, L = 15.125, dL/dw = 16.5, dL/db = 5.5, w' = 0.35, b' = -0.05
+TRUE = {"y": "13/2", "loss": "121/8", "grad_w": "33/2", "grad_b": "11/2", "w_new": "7/20", "b_new": "-1/20"}
+
+
+@pytest.fixture
+def toy(tmp_path):
+    saved = dict(kinds.KINDS)
+    kinds.register("toy", KIND)
+    path = tmp_path / "toy.toml"
+    path.write_text(PROBLEM, encoding="utf-8")
+    yield path
+    kinds.KINDS.clear()
+    kinds.KINDS.update(saved)
+    kinds._loaded.pop("toy", None)
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_toy_solves_exactly_in_json(toy, capsys):
+    code, out, err = run(capsys, "solve", "-f", "json", toy)
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert data["kind"] == "toy"
+    assert {k: Fr(v["exact"]) for k, v in data["steps"][0].items()} == {k: Fr(v) for k, v in TRUE.items()}
+
+
+@pytest.mark.parametrize("fmt", ["md", "text", "html", "latex"])
+def test_the_toy_renders_in_every_text_format(toy, capsys, fmt):
+    code, out, err = run(capsys, "solve", "-f", fmt, "--sheet", "both", toy)
+    assert (code, err) == (0, "")
+    assert "One linear neuron" in out
+    # the updated w and b, as each format writes numbers
+    w, b = ("<mn>0.35</mn>", "<mo>&#x02212;</mo><mn>0.05</mn>") if fmt == "html" else ("0.35", "-0.05")
+    assert w in out and b in out.replace("−", "-")
+
+
+def test_the_toy_csv_lists_its_quantities_in_order(toy, capsys):
+    code, out, _ = run(capsys, "solve", "-f", "csv", toy)
+    rows = [r.split(",") for r in out.strip().splitlines()[1:]]
+    assert code == 0
+    assert [r[5] for r in rows] == list(TRUE)
+    assert [Fr(r[8]) for r in rows] == [Fr(v) for v in TRUE.values()]
+
+
+def test_the_toy_is_checked_like_any_kind(toy, capsys, tmp_path):
+    code, blank, _ = run(capsys, "check", "--blank", toy)
+    assert code == 0 and 'w_new = "?"' in blank
+    answers = tmp_path / "a.toml"
+    # y right, grad_w slipped (forgot x), w_new follows from the slip, b_new old value
+    answers.write_text('y = 6.5\nloss = 15.13\ngrad_w = 5.5\ngrad_b = 5.5\nw_new = 1.45\nb_new = 0.5\n')
+    code, out, _ = run(capsys, "check", "-f", "json", toy, answers)
+    verdicts = {it["quantity"]: it["verdict"] for it in json.loads(out)["items"]}
+    assert verdicts == {"y": "correct", "loss": "correct", "grad_w": "wrong", "grad_b": "correct",
+                        "w_new": "carried", "b_new": "wrong"}
+    hints = {it["quantity"]: it["hint"]["code"] for it in json.loads(out)["items"] if it["hint"]}
+    assert hints == {"grad_w": "forgot_input", "b_new": "not_updated"}
+    assert code == 1
+    code, md, _ = run(capsys, "check", "-f", "md", toy, answers)
+    assert "`grad_w`" in md and "(y - t)\\,x" in md and "the input x was left out" in md
+    code, text, _ = run(capsys, "check", "-f", "text", toy, answers)
+    assert "w − η ∂L/∂w" in text and "θ ← θ − η ∂L/∂θ changes it" in text
+
+
+def test_the_toy_leaves_the_network_alone(toy, capsys):
+    code, out, _ = run(capsys, "solve", "-f", "json", "problems/linear_2_3_2.toml")
+    assert code == 0 and json.loads(out)["steps"][0]["loss"]["exact"] == "109"
