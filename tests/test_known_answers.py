@@ -6,6 +6,7 @@ import pytest
 
 import stepsolver
 from conftest import ROOT, exact_matrix
+from published import assert_published
 
 
 def step1(path):
@@ -14,43 +15,57 @@ def step1(path):
 
 
 def test_linear_2_3_2_matches_the_hand_worked_exercise():
-    s = step1("linear_2_3_2.toml")
-    l1, l2 = s.layers
-    assert exact_matrix(l1.z) == [[0], [8], [1]]
-    assert exact_matrix(l1.a) == [[0], [8], [1]]
-    assert exact_matrix(l2.z) == [[15], [-4]]
-    assert Fr(str(s.loss.total)) == 109
-    assert exact_matrix(l2.delta) == [[13], [-7]]
-    assert exact_matrix(l1.delta) == [[-1], [33], [-60]]
-    assert exact_matrix(l2.grad_W) == [[0, 104, 13], [0, -56, -7]]
-    assert exact_matrix(l2.W_new) == [[1, Fr(24, 25), Fr(-313, 100)], [2, Fr(-11, 25), Fr(307, 100)]]
-    assert exact_matrix(l2.b_new) == [[Fr(187, 100)], [Fr(107, 100)]]
-    assert exact_matrix(l1.W_new) == [[Fr(101, 100), Fr(-199, 100)], [Fr(167, 100), Fr(367, 100)], [Fr(-12, 5), Fr(8, 5)]]
-    assert exact_matrix(l1.b_new) == [[Fr(101, 100)], [Fr(167, 100)], [Fr(18, 5)]]
+    assert_published("linear_2_3_2.toml", {
+        "layer1.z": [0, 8, 1],
+        "layer1.a": [0, 8, 1],
+        "layer2.z": [15, -4],
+        "loss": 109,
+        "layer2.delta": [13, -7],
+        "layer1.delta": [-1, 33, -60],
+        "layer2.grad_W": [[0, 104, 13], [0, -56, -7]],
+        "layer2.W_new": [[1, "24/25", "-313/100"], [2, "-11/25", "307/100"]],
+        "layer2.b_new": ["187/100", "107/100"],
+        "layer1.W_new": [["101/100", "-199/100"], ["167/100", "367/100"], ["-12/5", "8/5"]],
+        "layer1.b_new": ["101/100", "167/100", "18/5"],
+    })
 
 
 def test_sigmoid_2_2_2_matches_the_published_walkthrough():
-    # figures as published in the well-known step-by-step tutorial (9 decimals)
-    s = step1("sigmoid_2_2_2.toml")
-    l1, l2 = s.layers
-    f = lambda x: float(x)  # noqa: E731
-    assert f(l1.z[0, 0]) == pytest.approx(0.3775, abs=1e-12)
-    assert f(l1.a[0, 0]) == pytest.approx(0.593269992, abs=1e-9)
-    assert f(l1.a[1, 0]) == pytest.approx(0.596884378, abs=1e-9)
-    assert f(l2.a[0, 0]) == pytest.approx(0.75136507, abs=1e-8)
-    assert f(l2.a[1, 0]) == pytest.approx(0.772928465, abs=1e-9)
-    assert f(s.loss.total) == pytest.approx(0.298371109, abs=1e-9)
-    assert f(l2.grad_W[0, 0]) == pytest.approx(0.082167041, abs=1e-9)
-    assert f(l2.W_new[0, 0]) == pytest.approx(0.35891648, abs=1e-8)
-    assert f(l2.W_new[0, 1]) == pytest.approx(0.408666186, abs=1e-9)
-    assert f(l2.W_new[1, 0]) == pytest.approx(0.511301270, abs=1e-9)
-    assert f(l2.W_new[1, 1]) == pytest.approx(0.561370121, abs=1e-9)
-    assert f(l1.W_new[0, 0]) == pytest.approx(0.149780716, abs=1e-9)
-    assert f(l1.W_new[0, 1]) == pytest.approx(0.19956143, abs=1e-8)
-    assert f(l1.W_new[1, 0]) == pytest.approx(0.24975114, abs=1e-8)
-    assert f(l1.W_new[1, 1]) == pytest.approx(0.29950229, abs=1e-8)
-    # biases fixed, as in the walkthrough
-    assert exact_matrix(l1.b_new) == [[Fr(35, 100)], [Fr(35, 100)]]
+    # figures as published in the well-known step-by-step tutorial, to 8 or
+    # 9 decimals: the exact values round to every one of them
+    assert_published("sigmoid_2_2_2.toml", {
+        "layer1.z[1,1]": "0.3775",
+        "layer1.a": ["0.593269992", "0.596884378"],
+        "layer2.a": ["0.75136507", "0.772928465"],
+        "loss": "0.298371109",
+        "layer2.grad_W[1,1]": "0.082167041",
+        "layer2.W_new": [["0.35891648", "0.408666186"], ["0.511301270", "0.561370121"]],
+        "layer1.W_new": [["0.149780716", "0.19956143"], ["0.24975114", "0.29950229"]],
+        # biases fixed, as in the walkthrough
+        "layer1.b_new": ["35/100", "35/100"],
+    })
+
+
+def test_assert_published_fails_on_a_wrong_figure():
+    with pytest.raises(AssertionError, match=r"layer2.z\[2,1\] is -4, published -5"):
+        assert_published("linear_2_3_2.toml", {"layer2.z": [15, -5]})
+    with pytest.raises(AssertionError, match="does not round to the published 0.593269993"):
+        assert_published("sigmoid_2_2_2.toml", {"layer1.a[1,1]": "0.593269993"})
+    with pytest.raises(AssertionError, match="is irrational"):
+        assert_published("sigmoid_2_2_2.toml", {"layer1.a[1,1]": "593269992/1000000000"})
+    with pytest.raises(AssertionError, match="no such quantity"):
+        assert_published("linear_2_3_2.toml", {"layer3.z": [1]})
+    with pytest.raises(AssertionError, match="shape 2x1, published 3x1"):
+        assert_published("linear_2_3_2.toml", {"layer2.z": [15, -4, 0]})
+    with pytest.raises(TypeError):
+        assert_published("linear_2_3_2.toml", {"loss": 109.0})
+
+
+def test_assert_published_reads_scientific_figures():
+    # to 3 significant digits the exact value must round to the figure
+    assert_published("linear_2_3_2.toml", {"layer2.W_new[1,3]": "-3.13e0", "loss": "1.09e2"})
+    with pytest.raises(AssertionError):
+        assert_published("linear_2_3_2.toml", {"loss": "1.08e2"})
 
 
 def test_custom_activation_stays_exact():
