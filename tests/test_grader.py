@@ -181,6 +181,55 @@ def test_no_moodle_blank_accepts_the_old_weight_zero_or_the_negated_gradient(tmp
     assert checked > 50
 
 
+def _cells(question):
+    """Every cell of the quiz tables: ('blank', answer, tolerance) or ('given', text)."""
+    text = question.find("questiontext/text").text
+    out = []
+    for cell in re.findall(r"<td>(.*?)</td>", text):
+        m = re.fullmatch(r"\{1:NUMERICAL:=([^:]+):([^}]+)\}(?: \(\d+ decimals\))?", cell)
+        out.append(("blank", float(m[1]), float(m[2])) if m else ("given", cell))
+    return out
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests" / "extremes").glob("*.toml")), ids=lambda p: p.stem)
+def test_moodle_gives_what_no_quiz_number_can_ask(path, tmp_path):
+    """A value below what a double holds (1e-300), past its range, with more
+    digits than a double resolves at the blank's tolerance, or an update
+    smaller than a double resolves next to the weight, cannot be a NUMERICAL
+    blank: its answer would be 0, infinite, or the old weight.  The question
+    states it instead."""
+    out = tmp_path / "q.xml"
+    r = run_cli("solve", path, "-f", "moodle", "-o", out)
+    assert r.returncode == 0, r.stderr
+    sol = json.loads(run_cli("solve", path, "-f", "json").stdout)
+    cells = [c for q in ET.parse(out).getroot().findall("question") if q.get("type") == "cloze" for c in _cells(q)]
+    frozen = sol["update_biases"] is False if "update_biases" in sol else False
+    expected = [x for st in sol["steps"] for x in _quiz_values(st, not frozen)]
+    assert len(cells) == len(expected)
+    for cell, (v, refuse) in zip(cells, expected):
+        if cell[0] == "given":
+            assert re.search(r"\(given: (too small|too large|too many digits|the change is too small)", cell[1]), cell
+            if "(given: too small for" in cell[1]:
+                assert "10^{-" in cell[1], cell  # its digits, not 0
+            continue
+        _, answer, tol = cell
+        assert tol > 0
+        if v:
+            assert answer != 0 and answer == pytest.approx(v, rel=1e-12)
+        if isinstance(refuse, tuple) and refuse[1] != v:
+            assert abs(refuse[1] - v) > tol
+
+
+def test_moodle_tiny_values_are_given_with_their_digits(tmp_path):
+    out = tmp_path / "q.xml"
+    assert run_cli("solve", ROOT / "tests/extremes/refused-tiny-a.toml", "-f", "moodle", "-o", out).returncode == 0
+    cells = _cells(next(q for q in ET.parse(out).getroot().findall("question") if q.get("type") == "cloze"))
+    assert cells[0] == ("blank", -2100.0, 0.00501)  # z: an honest blank
+    assert cells[1] == ("given", "\\( \\approx 9.585 \\times 10^{-913} \\) (given: too small for a quiz number)")
+    # W_new = -2100 + 9.2e-1826: no double tells it from the old weight
+    assert "(given: the change is too small for a quiz number to show)" in cells[-2][1]
+
+
 def test_moodle_titles_cannot_become_blanks_or_categories(tmp_path):
     problem = tmp_path / "p.toml"
     problem.write_text('title = "Trick {1:SHORTANSWER:=yes} a/b ]]> end"\nlearning_rate = 0.1\n'

@@ -31,7 +31,26 @@ def quiz_tolerance(v, absolute=None) -> str:
 QUIZ_DECIMALS = (2, 3, 4, 5, 6, 8)
 
 
-def blank_tolerance(v, bound, rounded) -> tuple[float, int | None]:
+#: the smallest magnitude a quiz number (a PHP or JavaScript double) holds
+#: with all its digits; below it a blank would store 0 or a subnormal
+QUIZ_TINY = 1e-300
+#: the finest tolerance a double can tell apart from its answer, relative to it
+QUIZ_RESOLUTION = 1e-13
+
+
+def unaskable(v) -> str | None:
+    """Why a quiz number (a double) cannot hold v, or None where it can."""
+    if not v:
+        return None
+    fv = abs(to_float(v))
+    if fv < QUIZ_TINY:
+        return "too small for a quiz number"
+    if fv == float("inf"):
+        return "too large for a quiz number"
+    return None
+
+
+def blank_tolerance(v, bound, rounded) -> tuple[float | None, int | None]:
     """(tolerance, decimals to ask for or None) of one quiz blank.
 
     The tolerance accepts honest working to d decimals -- the value rounded
@@ -40,7 +59,11 @@ def blank_tolerance(v, bound, rounded) -> tuple[float, int | None]:
     ``bound``: |v - old value| for an updated weight, |v| for a nonzero
     gradient (so the old weight, 0 and the negated gradient are refused).
     d = 2 where that is possible; else the fewest decimals that are, and the
-    question says so.  The tolerance is a short decimal, rounded up."""
+    question says so.  The tolerance is a short decimal, rounded up.
+
+    (None, None) where no tolerance a quiz number can hold does that: an
+    update or gradient below what a double resolves next to its value (the
+    blank is then given, not asked)."""
     fv = to_float(v)
     for d in QUIZ_DECIMALS:
         r = rounded(d)
@@ -52,6 +75,8 @@ def blank_tolerance(v, bound, rounded) -> tuple[float, int | None]:
     import math
 
     t = bound / 2
+    if not (t >= QUIZ_TINY and t >= QUIZ_RESOLUTION * abs(fv)):
+        return None, None
     return t, max(QUIZ_DECIMALS[-1], int(math.ceil(-math.log10(t))) + 1)
 
 
@@ -67,16 +92,34 @@ def _nice_up(t: float) -> float:
 
 def blanks(item, custom=None) -> list:
     """The blanks of one quiz item (a kind's quiz quantity: matrix, bounds,
-    rounded): rows of (answer, tolerance, decimals to ask for or None).  A
-    ``custom`` absolute tolerance replaces the computed ones."""
+    rounded): rows of (answer, tolerance, decimals to ask for or None, and
+    ``given``: a value no quiz number can ask for -- below 1e-300 or past
+    a double's range, with more digits than a double resolves at its
+    tolerance, or changed by an update no double resolves -- which the
+    question states instead, with ``why``).  A ``custom`` absolute tolerance replaces the
+    computed ones."""
     rows = []
     for i, r in enumerate(item.matrix.rows):
         row = []
         for j, v in enumerate(r):
+            why = unaskable(v)
+            if why:
+                row.append(_given(v, why))
+                continue
             if custom is not None:
                 tol, dec = to_float(custom), None
             else:
                 tol, dec = blank_tolerance(v, item.bounds[i][j], item.rounded(i, j))
-            row.append(SimpleNamespace(answer=quiz_answer(v), tolerance=repr(tol), decimals=dec))
+                if tol is None:
+                    row.append(_given(v, "the change is too small for a quiz number to show"))
+                    continue
+                if tol < QUIZ_RESOLUTION * abs(to_float(v)):
+                    row.append(_given(v, "too many digits for a quiz number to check"))
+                    continue
+            row.append(SimpleNamespace(answer=quiz_answer(v), tolerance=repr(tol), decimals=dec, given=False))
         rows.append(row)
     return rows
+
+
+def _given(v, why: str) -> SimpleNamespace:
+    return SimpleNamespace(answer=None, tolerance=None, decimals=None, given=True, value=v, why=why)
