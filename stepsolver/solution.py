@@ -80,7 +80,9 @@ class Solution:
         return self.render("md")
 
     def __repr__(self) -> str:
-        return f"<Solution of {self.problem.name!r}: {len(self.steps)} step(s), J = {self.steps[0].loss.total}>"
+        loss = getattr(getattr(self.steps[0], "loss", None), "total", None) if self.steps else None
+        tail = "" if loss is None else f", J = {loss}"
+        return f"<Solution of {self.problem.name!r}: {len(self.steps)} step(s){tail}>"
 
 
 def check(trace, sheet, rule=None):

@@ -91,3 +91,12 @@ def test_the_toy_is_checked_like_any_kind(toy, capsys, tmp_path):
 def test_the_toy_leaves_the_network_alone(toy, capsys):
     code, out, _ = run(capsys, "solve", "-f", "json", "problems/linear_2_3_2.toml")
     assert code == 0 and json.loads(out)["steps"][0]["loss"]["exact"] == "109"
+
+
+def test_the_toy_through_the_library_api(toy):
+    import stepsolver
+
+    sol = stepsolver.solve(stepsolver.load_problem(toy))
+    assert repr(sol) == "<Solution of 'One linear neuron': 1 step(s)>"
+    assert sol.to_dict()["steps"][0]["w_new"]["exact"] == "7/20"
+    assert "One linear neuron" in sol.render("md")
