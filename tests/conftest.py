@@ -14,6 +14,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.toml"))
 
 
+def _kind(path) -> str:
+    import tomllib
+
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("kind", "net")
+
+
+#: the layered networks, and the computation graphs, of problems/
+NET_PROBLEMS = [p for p in PROBLEMS if _kind(p) == "net"]
+GRAPH_PROBLEMS = [p for p in PROBLEMS if _kind(p) == "graph"]
+
+
 def run_cli(*args, cwd=None, env=None, timeout=120):
     """Run the installed command line in a subprocess; returns CompletedProcess."""
     e = dict(os.environ)

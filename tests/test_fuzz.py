@@ -8,7 +8,7 @@ import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PROBLEMS
+from conftest import NET_PROBLEMS as PROBLEMS
 from stepsolver.cli import main
 from stepsolver.tomlio import FloatText
 

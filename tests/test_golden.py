@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from conftest import PROBLEMS, ROOT, run_cli
+from conftest import NET_PROBLEMS as PROBLEMS, ROOT, run_cli
 
 GOLDEN = ROOT / "tests" / "golden"
 

@@ -15,7 +15,7 @@ import students
 from conftest import ROOT, run_cli
 
 CASES = Path(__file__).parent / "check_cases"
-PROBLEMS = sorted((ROOT / "problems").glob("*.toml"))
+from conftest import NET_PROBLEMS as PROBLEMS  # noqa: E402 - the network kind's marking
 
 
 # ------------------------------------------------------- simulated students

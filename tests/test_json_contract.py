@@ -5,7 +5,7 @@ import json
 import pytest
 import sympy
 
-from conftest import PROBLEMS, ROOT, run_cli
+from conftest import NET_PROBLEMS as PROBLEMS, ROOT, run_cli
 
 LAYER_KEYS = {"layer", "activation", "W", "b", "z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"}
 

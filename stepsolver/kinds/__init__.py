@@ -18,6 +18,7 @@ from ..tomlio import choose, parse_toml_bytes, read_toml
 #: kind name -> module holding its KIND
 KINDS: dict[str, str] = {
     "net": "stepsolver.kinds.net",
+    "graph": "stepsolver.kinds.graph",
 }
 DEFAULT = "net"
 

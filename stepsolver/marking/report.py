@@ -86,6 +86,8 @@ class Report:
         return next((it for it in self.items if it.verdict == "wrong"), None)
 
     def to_dict(self) -> dict:
+        # how the kind names the part of the exercise: "layer" (a network), "node" (a graph)
+        where = getattr(self.trace.kind, "where_key", "layer")
         return {
             "ok": self.ok,
             "rule": self.rule.describe(),
@@ -93,7 +95,7 @@ class Report:
             "items": [
                 {
                     "step": it.step,
-                    "layer": it.layer,
+                    where: it.layer,
                     "quantity": it.quantity,
                     "row": it.row,
                     "col": it.col,

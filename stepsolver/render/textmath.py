@@ -45,6 +45,19 @@ _WORDS = {
     r"\lVert": "‖",
     r"\rVert": "‖",
     r"\,": " ",
+    r"\exp": "exp",
+    r"\min": "min",
+    r"\ge": "≥",
+    r"\beta": "β",
+    r"\gamma": "γ",
+    r"\epsilon": "ε",
+    r"\theta": "θ",
+    r"\mu": "μ",
+    r"\rho": "ρ",
+    r"\tau": "τ",
+    r"\phi": "φ",
+    r"\omega": "ω",
+    r"\pi": "π",
 }
 _CAL = {"J": "𝒥", "L": "ℒ", "E": "ℰ"}
 
@@ -99,6 +112,19 @@ def _convert(s: str) -> str:
                 out.append(f"{n}/{d} ")
             else:
                 out.append(f"{_wrap(n)}/{_wrap(d)} ")
+            i = j
+        elif s.startswith(r"\bar{", i) or s.startswith(r"\hat{", i):
+            body, j = _group(s, i + 4)
+            b = _convert(body)
+            out.append(b[:1] + ("\u0304" if s[i + 1] == "b" else "\u0302") + b[1:])
+            i = j
+        elif s.startswith(r"\sqrt{", i):
+            body, j = _group(s, i + 5)
+            out.append("√" + _wrap(_convert(body)))
+            i = j
+        elif s.startswith(r"\mathbf", i):
+            body, j = _group(s, i + 7)
+            out.append(body)
             i = j
         elif s.startswith(r"\overline", i):
             body, j = _group(s, i + 9)

@@ -1,0 +1,360 @@
+"""How a graph's names and expressions are written: display names, the
+expression in LaTeX (with names, or with numbers substituted), the symbolic
+local derivative of a scalar node, and the backward rule of a vector node.
+
+Display names: ``w1`` is w_1, ``L_reg`` is L_{reg}, ``yhat`` is y-hat,
+Greek names (``lam``, ``lambda``, ``alpha``, ``sigma``, ...) are Greek; a
+``[symbols]`` form ``W^(1)`` is W^{(1)}.  Nothing here computes a value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...exact import ONE, ZERO, Q
+from .expr import Bin, Fn, Neg, Num, Ref
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eps": "ε", "zeta": "ζ", "eta": "η",
+    "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "lam": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π",
+    "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Phi": "Φ",
+    "Psi": "Ψ", "Omega": "Ω",
+}
+GREEK_TEX = {k: ("\\" + ("lambda" if k == "lam" else "epsilon" if k == "eps" else k)) for k in GREEK}
+SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_PARTS = re.compile(r"^([A-Za-z]+?)(hat)?(\d*)$")
+
+
+def _base(word: str, tex: bool) -> str:
+    if word in GREEK:
+        return GREEK_TEX[word] if tex else GREEK[word]
+    if len(word) == 1:
+        return word
+    return f"\\mathrm{{{word}}}" if tex else word
+
+
+def name_latex(name: str, symbols: dict | None = None) -> str:
+    form = (symbols or {}).get(name, name)
+    sup = None
+    if "^" in form:
+        form, sup = form.split("^", 1)
+        sup = sup if sup.startswith("(") else sup
+    head, _, sub = form.partition("_")
+    m = _PARTS.match(head)
+    if m:
+        word, hat, digits = m.groups()
+        body = _base(word, True)
+        if hat:
+            body = f"\\hat{{{body}}}"
+        subs = [d for d in (digits, sub) if d]
+    else:
+        body, subs = _base(head, True), [sub] if sub else []
+    out = body
+    if subs:
+        s = ",".join(x if x.isdigit() else (_base(x, True) if x in GREEK or len(x) == 1 else f"\\mathrm{{{x}}}")
+                     for x in subs)
+        out += f"_{{{s}}}"
+    if sup:
+        out = f"{{{out}}}^{{{sup}}}"
+    return out
+
+
+def name_text(name: str, symbols: dict | None = None) -> str:
+    form = (symbols or {}).get(name, name)
+    sup = ""
+    if "^" in form:
+        form, sup = form.split("^", 1)
+        sup = "^" + sup
+    head, _, sub = form.partition("_")
+    m = _PARTS.match(head)
+    if m:
+        word, hat, digits = m.groups()
+        body = _base(word, False)
+        if hat:
+            body = body + "\u0302"
+        out = body + digits.translate(SUB)
+    else:
+        out = _base(head, False)
+    if sub:
+        out += "_" + sub
+    return out + sup
+
+
+# ------------------------------------------------------------------ LaTeX of a tree
+PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
+FN_TEX = {"exp": "\\exp", "log": "\\ln", "tanh": "\\tanh", "sigmoid": "\\sigma", "relu": "\\operatorname{relu}",
+          "max": "\\max", "min": "\\min"}
+
+
+def latex(t, leaf, number=None) -> str:
+    """LaTeX of a tree; ``leaf(name)`` writes a name (a symbol or its value),
+    ``number(q)`` a constant."""
+    number = number or (lambda q: str(q))
+    return _tex(t, leaf, number, 0)
+
+
+def _atomic(t) -> bool:
+    return isinstance(t, (Ref, Fn)) or (isinstance(t, Num) and t.q >= 0)
+
+
+def _tex(t, leaf, number, ctx: int) -> str:
+    if isinstance(t, Num):
+        s = number(t.q)
+        return f"\\left({s}\\right)" if ctx >= 2 and t.q < 0 else s
+    if isinstance(t, Ref):
+        return leaf(t.name)
+    if isinstance(t, Neg):
+        s = "-" + _tex(t.a, leaf, number, 3)
+        return f"\\left({s}\\right)" if ctx >= 1 else s
+    if isinstance(t, Fn):
+        args = [_tex(a, leaf, number, 0) for a in t.args]
+        if t.name == "T":
+            return f"{_tex(t.args[0], leaf, number, 5)}^{{\\top}}"
+        if t.name == "sum":
+            return f"\\textstyle\\sum {_tex(t.args[0], leaf, number, 3)}"
+        if t.name == "sqrt":
+            return f"\\sqrt{{{args[0]}}}"
+        if t.name == "abs":
+            return f"\\left|{args[0]}\\right|"
+        if t.name in ("relu'", "sign", "ge", "le"):
+            inner = {"relu'": "\\operatorname{relu}'", "sign": "\\operatorname{sign}"}
+            if t.name in ("ge", "le"):
+                op = "\\ge" if t.name == "ge" else "\\le"
+                return f"[{args[0]} {op} {args[1]}]"
+            return f"{inner[t.name]}\\left({args[0]}\\right)"
+        return f"{FN_TEX[t.name]}\\left({', '.join(args)}\\right)"
+    p = PREC[t.op]
+    if t.op == "/":
+        s = f"\\frac{{{_tex(t.a, leaf, number, 0)}}}{{{_tex(t.b, leaf, number, 0)}}}"
+        return s
+    if t.op == "**":
+        base = _tex(t.a, leaf, number, 5)
+        if not _atomic(t.a) or isinstance(t.a, Fn):
+            base = f"\\left({_tex(t.a, leaf, number, 0)}\\right)"
+        return f"{base}^{{{_tex(t.b, leaf, number, 0)}}}"
+    a = _tex(t.a, leaf, number, p)
+    b = _tex(t.b, leaf, number, p + 1 if t.op in "-" else p)
+    if t.op == "+":
+        s = f"{a} + {b}"
+    elif t.op == "-":
+        s = f"{a} - {b}"
+    elif t.op == "@":
+        s = f"{a} {b}"
+    else:
+        s = f"{a} \\cdot {b}"
+    return f"\\left({s}\\right)" if ctx > p or (ctx == p and t.op in "+-" and ctx > 1) else s
+
+
+# ------------------------------------------------------------------ symbolic derivatives (scalar nodes)
+def _num(q) -> Num:
+    return Num(Q(q) if isinstance(q, int) else q, str(q))
+
+
+def _is(t, q) -> bool:
+    return isinstance(t, Num) and t.q == q
+
+
+def _mul(a, b):
+    if isinstance(a, Num) and isinstance(b, Bin) and b.op == "*" and isinstance(b.a, Num):
+        return _mul(_num(a.q * b.a.q), b.b)
+    if _is(a, 0) or _is(b, 0):
+        return _num(0)
+    if _is(a, 1):
+        return b
+    if _is(b, 1):
+        return a
+    if _is(a, -1):
+        return _neg(b)
+    if _is(b, -1):
+        return _neg(a)
+    if isinstance(a, Num) and isinstance(b, Num):
+        return _num(a.q * b.q)
+    if isinstance(b, Num) and not isinstance(a, Num):
+        return _mul(b, a)
+    return Bin("*", a, b)
+
+
+def _add(a, b):
+    if _is(a, 0):
+        return b
+    if _is(b, 0):
+        return a
+    if isinstance(a, Num) and isinstance(b, Num):
+        return _num(a.q + b.q)
+    if isinstance(b, Neg):
+        return Bin("-", a, b.a)
+    if isinstance(b, Num) and b.q < 0:
+        return Bin("-", a, _num(-b.q))
+    return Bin("+", a, b)
+
+
+def _neg(a):
+    if isinstance(a, Num):
+        return _num(-a.q)
+    if isinstance(a, Neg):
+        return a.a
+    return Neg(a)
+
+
+def _div(a, b):
+    if _is(a, 0):
+        return _num(0)
+    if _is(b, 1):
+        return a
+    if isinstance(b, Num) and b.q:
+        if isinstance(a, Num):
+            return _num(a.q / b.q)
+        if isinstance(a, Bin) and a.op == "*" and isinstance(a.a, Num):
+            return _mul(_num(a.a.q / b.q), a.b)
+        if isinstance(a, Neg):
+            return _neg(_div(a.a, b))
+    return Bin("/", a, b)
+
+
+def local_derivative(node_tree, node_name: str, name: str):
+    """d node / d name, written with the node's own name where its whole
+    expression reappears (sigma'(z) = y (1 - y) for y = sigma(z))."""
+    return replace(deriv(node_tree, name), node_tree, Ref(node_name))
+
+
+def replace(t, old, new):
+    if t == old:
+        return new
+    if isinstance(t, Bin):
+        return Bin(t.op, replace(t.a, old, new), replace(t.b, old, new))
+    if isinstance(t, Neg):
+        return Neg(replace(t.a, old, new))
+    if isinstance(t, Fn):
+        return Fn(t.name, tuple(replace(a, old, new) for a in t.args))
+    return t
+
+
+def deriv(t, name: str):
+    """d t / d name, as a tree (scalar trees)."""
+    if isinstance(t, Num):
+        return _num(0)
+    if isinstance(t, Ref):
+        return _num(1 if t.name == name else 0)
+    if isinstance(t, Neg):
+        return _neg(deriv(t.a, name))
+    if isinstance(t, Fn):
+        if t.name in ("T", "sum"):
+            return deriv(t.args[0], name)
+        if t.name in ("max", "min"):
+            a, b = t.args
+            ind = Fn("ge" if t.name == "max" else "le", (a, b))
+            da, db = deriv(a, name), deriv(b, name)
+            return _add(_mul(ind, da), _mul(_add(_num(1), _neg(ind)), db)) if not _is(db, 0) else _mul(ind, da)
+        a = t.args[0]
+        da = deriv(a, name)
+        if _is(da, 0):
+            return _num(0)
+        outer = {
+            "exp": lambda: t,
+            "log": lambda: _div(_num(1), a),
+            "sqrt": lambda: _div(_num(1), _mul(_num(2), t)),
+            "tanh": lambda: _add(_num(1), _neg(Bin("**", t, _num(2)))),
+            "sigmoid": lambda: _mul(t, Bin("-", _num(1), t)),
+            "relu": lambda: Fn("relu'", (a,)),
+            "abs": lambda: Fn("sign", (a,)),
+        }[t.name]()
+        return _mul(outer, da)
+    a, b = t.a, t.b
+    if t.op == "+":
+        return _add(deriv(a, name), deriv(b, name))
+    if t.op == "-":
+        return _add(deriv(a, name), _neg(deriv(b, name)))
+    if t.op in ("*", "@"):
+        return _add(_mul(deriv(a, name), b), _mul(a, deriv(b, name)))
+    if t.op == "/":
+        da, db = deriv(a, name), deriv(b, name)
+        if _is(db, 0):
+            return _div(da, b)
+        return _div(_add(_mul(da, b), _neg(_mul(a, db))), Bin("**", b, _num(2)))
+    if t.op == "**":
+        da, db = deriv(a, name), deriv(b, name)
+        if _is(db, 0):
+            if isinstance(b, Num):
+                p = b.q
+                power = a if p - 1 == ONE else (_num(1) if p - 1 == ZERO else Bin("**", a, _num(p - 1)))
+                return _mul(_mul(_num(p), power), da)
+            return _mul(_mul(b, Bin("**", a, _add(b, _num(-1)))), da)
+        return _mul(t, _add(_mul(db, Fn("log", (a,))), _div(_mul(b, da), a)))
+    raise AssertionError(t)
+
+
+# ------------------------------------------------------------------ the backward rule of a vector node
+def vjp_terms(t, name: str, G: str, leaf, shapes) -> list[str]:
+    """LaTeX of each term the upstream ``G`` contributes to ``name`` through
+    the tree (a matrix rule: z = W @ x gives W: G x^T)."""
+    out: list[str] = []
+
+    def shape(u):
+        from .expr import shape_of
+
+        return shape_of(u, shapes, "display")
+
+    def tex(u):
+        return latex(u, leaf)
+
+    def wrap(s):
+        if re.fullmatch(r"[\\A-Za-z0-9_{}^\\]+", s):
+            return s
+        if s.startswith("\\begin{") and s.count("\\begin{") == 1 and s.endswith("}"):
+            return s  # one matrix
+        return f"\\left({s}\\right)"
+
+    def back(u, g):
+        if isinstance(u, Num):
+            return
+        if isinstance(u, Ref):
+            if u.name == name:
+                out.append(g)
+            return
+        if isinstance(u, Neg):
+            back(u.a, f"-{wrap(g)}")
+            return
+        if isinstance(u, Fn):
+            a = u.args[0]
+            if u.name == "T":
+                back(a, f"{wrap(g)}^{{\\top}}")
+            elif u.name == "sum":
+                back(a, f"{wrap(g)} \\mathbf{{1}}" if shape(a) != (1, 1) else g)
+            elif u.name in ("max", "min"):
+                op = "\\ge" if u.name == "max" else "\\le"
+                back(a, f"{wrap(g)} \\odot [{tex(a)} {op} {tex(u.args[1])}]")
+                back(u.args[1], f"{wrap(g)} \\odot [{tex(u.args[1])} {'<' if u.name == 'max' else '>'} {tex(a)}]")
+            else:
+                d = deriv(Fn(u.name, (Ref("\0"),)), "\0")
+                local = latex(d, lambda n: wrap(tex(a)) if n == "\0" else leaf(n), None)
+                back(a, f"{wrap(g)} \\odot {wrap(local)}")
+            return
+        a, b = u.a, u.b
+        sa, sb, su = shape(a), shape(b), shape(u)
+
+        def reduce(s, target_shape):
+            return f"\\textstyle\\sum {wrap(s)}" if target_shape == (1, 1) and su != (1, 1) else s
+
+        if u.op == "+":
+            back(a, reduce(g, sa))
+            back(b, reduce(g, sb))
+        elif u.op == "-":
+            back(a, reduce(g, sa))
+            back(b, reduce(f"-{wrap(g)}", sb))
+        elif u.op == "*":
+            back(a, reduce(f"{wrap(g)} \\odot {wrap(tex(b))}" if sb != (1, 1) else f"{wrap(tex(b))}\\, {wrap(g)}", sa))
+            back(b, reduce(f"{wrap(g)} \\odot {wrap(tex(a))}" if sa != (1, 1) else f"{wrap(tex(a))}\\, {wrap(g)}", sb))
+        elif u.op == "/":
+            back(a, reduce(f"{wrap(g)} \\oslash {wrap(tex(b))}", sa))
+            back(b, reduce(f"-{wrap(g)} \\odot {wrap(tex(a))} \\oslash {wrap(tex(b))}^{{2}}", sb))
+        elif u.op == "**":
+            back(a, reduce(f"{wrap(g)} \\odot {wrap(tex(b))}\\, {wrap(tex(a))}^{{{tex(b)} - 1}}", sa))
+            if not isinstance(b, Num):
+                back(b, reduce(f"{wrap(g)} \\odot {wrap(tex(u))} \\ln {wrap(tex(a))}", sb))
+        elif u.op == "@":
+            back(a, f"{wrap(g)}\\, {wrap(tex(b))}^{{\\top}}")
+            back(b, f"{wrap(tex(a))}^{{\\top}} {wrap(g)}")
+
+    back(t, G)
+    return out

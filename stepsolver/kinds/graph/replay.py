@@ -1,0 +1,114 @@
+"""How ``check`` replays a graph on a student's own values.
+
+Values in forward order, each recomputed from the student's own values of
+its parents; gradients in reverse order, each the sum over the children of
+the student's own c-bar pulled back through c at the student's own values;
+the update from the student's own gradient.  Each is judged by the marker
+it is handed (marking/marker.py), with the graph's slips as candidates: a
+path left out of a sum, the upstream gradient left out, the step's sign,
+the learning rate left out, the old value copied.
+"""
+
+from __future__ import annotations
+
+from ...exact import ONE, Mat
+from ...trace import Key
+from .expr import Evaluator
+
+
+def replay(marker, trace, sheet) -> None:
+    p, s = trace.problem, trace.steps[0]
+    run, safe = marker.run, marker.safe
+    V: dict = {}
+    for n in p.nodes:
+        if n.role != "node":
+            V[n.name] = marker.exact(n.value)
+            continue
+        ev = Evaluator(f"node {n.name}")
+
+        def f(*Ms, n=n, ev=ev):
+            return ev.value(n.tree, dict(zip(n.parents, Ms)))
+
+        ft = run(f, *[V[v] for v in n.parents])
+        V[n.name] = marker.judge(Key(1, n.name, "value"), s.values[n.name], [ft])
+
+    G: dict = {}
+    order = [n for n in p.nodes if n.role == "node"]
+    out_i = next(i for i, n in enumerate(order) if n.name == p.output)
+    upstream = order[: out_i + 1]
+    G[p.output] = marker.exact(p.seed)
+    for node in reversed(p.nodes):
+        v = node.name
+        if v == p.output or v not in s.grads:
+            continue
+        children = [c for c in upstream if v in c.parents]
+        if not children:
+            G[v] = marker.exact(s.grads[v])
+            continue
+        inputs, layout = [], []
+        for c in children:
+            layout.append((c, len(inputs)))
+            inputs.append(G[c.name])
+            inputs.extend(V[x] for x in c.parents)
+
+        def pull(c, Gc, parents, target=v):
+            ev = Evaluator(f"node {c.name}")
+            return ev.vjp(c.tree, dict(zip(c.parents, parents)), Gc).get(target)
+
+        def f(*Ms, layout=layout):
+            total = None
+            for c, k in layout:
+                part = pull(c, Ms[k], Ms[k + 1: k + 1 + len(c.parents)])
+                total = part if total is None else total + part
+            return total
+
+        ft = run(f, *inputs)
+
+        def cands(layout=layout, inputs=inputs, v=v):
+            out = []
+            balls = [q.balls for q in inputs]
+            if len(layout) > 1:
+                for skip, _ in layout:
+                    total = None
+                    for c, k in layout:
+                        if c is skip:
+                            continue
+                        part = safe(lambda c=c, k=k: pull(c, balls[k], balls[k + 1: k + 1 + len(c.parents)]))
+                        total = part if total is None else (None if part is None else total + part)
+                    out.append(("missing_path", total))
+            total = None
+            for c, k in layout:
+                ones = Mat.fill(balls[k].n, balls[k].m, ONE)
+                part = safe(lambda c=c, k=k, ones=ones: pull(c, ones, balls[k + 1: k + 1 + len(c.parents)]))
+                total = part if total is None else (None if part is None else total + part)
+            if any(any(x != ONE for x in inputs[k].pts.entries()) for _, k in layout):
+                out.append(("forgot_upstream", total))
+            # the local derivative left out: the children's gradients alone
+            if all(balls[k].shape == (1, 1) for _, k in layout) and balls[0].shape == (1, 1):
+                total = None
+                for c, k in layout:
+                    total = balls[k] if total is None else total + balls[k]
+                out.append(("missing_local_derivative", total))
+            return out
+
+        G[v] = marker.judge(Key(1, v, "grad"), s.grads[v], [ft], cands)
+
+    if p.update is None:
+        return
+    eta = p.update.learning_rate
+    sign = -1 if p.update.direction == "descent" else 1
+    for name in p.update.params:
+        old = s.values[name]
+
+        def step(W, g, sgn=sign, e=eta):
+            return W + g.scale(sgn * e)
+
+        ft = run(step, V[name], G[name])
+
+        def cands(name=name, old=old):
+            g = G[name].balls
+            return [("wrong_step_sign", safe(lambda: old + g.scale(-sign * eta))),
+                    ("missing_learning_rate", safe(lambda: old + g.scale(sign))),
+                    ("not_updated", old)]
+
+        marker.judge(Key(1, name, "new"), s.new[name], [ft], cands, old=old)

@@ -1,0 +1,62 @@
+"""The record of a solved computation graph, and its quantities.
+
+One step (the backward pass, and the update when asked).  Each node has a
+value; each node the output depends on, each input and each constant in
+``wrt`` a gradient (v-bar); each updated parameter a new value.  Keys:
+``Key(1, name, "value" | "grad" | "new")``.  Worked order: the values in
+forward order, the gradients in reverse order, then the new values; the
+record order (CSV, --round) is node by node in forward order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...exact import Mat
+from ...trace import Key, Quantity, Trace
+
+
+@dataclass(frozen=True)
+class GraphStep:
+    index: int
+    values: dict  # name -> Mat, every node in forward order
+    grads: dict  # name -> Mat, the nodes that get a gradient
+    local: dict  # (child, parent) -> Jacobian Mat
+    contrib: dict  # (child, parent) -> child-bar pulled back onto parent
+    new: dict  # name -> Mat, the updated parameters
+    kinks: tuple = ()
+    examples: tuple = (1,)
+    m: int = 1
+
+
+@dataclass(frozen=True)
+class GraphTrace(Trace):
+    def quantities(self, step) -> list:
+        return quantities(self, step)
+
+
+def quantities(trace: GraphTrace, step: GraphStep) -> list[Quantity]:
+    p = trace.problem
+    order = {n.name: i for i, n in enumerate(p.nodes)}
+    out = []
+
+    def rec(name, what):
+        return 3 * order[name] + ("value", "grad", "new").index(what)
+
+    for n in p.nodes:
+        operands = tuple((v, step.values[v]) for v in n.parents)
+        out.append(Quantity(Key(step.index, n.name, "value"), step.values[n.name], "given" if n.role != "node" else "node",
+                            operands, n.role == "node", rec(n.name, "value"), f"{n.name}"))
+    for n in reversed(p.nodes):
+        if n.name in step.grads:
+            children = tuple((c, step.grads[c]) for (c, v) in step.contrib if v == n.name)
+            out.append(Quantity(Key(step.index, n.name, "grad"), step.grads[n.name],
+                                "seed" if n.name == p.output else "grad", children, n.name != p.output,
+                                rec(n.name, "grad"), f"grad {n.name}"))
+    if p.update is not None:
+        eta = p.update.learning_rate
+        for name in p.update.params:
+            out.append(Quantity(Key(step.index, name, "new"), step.new[name], "update",
+                                (("old", step.values[name]), ("grad", step.grads[name]), ("eta", Mat([[eta]]))),
+                                True, rec(name, "new"), f"new {name}"))
+    return out

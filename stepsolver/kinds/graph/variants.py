@@ -1,0 +1,137 @@
+"""Class variants of a graph: the same nodes, new nice values for the leaves
+named in ``vary`` (default: every input and constant).
+
+Each candidate draws each varied entry from LO..HI in steps of S, is
+solved exactly and cross-checked, and is kept when every rational value it
+reports terminates within ``decimals`` places, no kink's convention is
+needed (unless allowed), every updated value visibly moves at ``decimals``
+places, and it differs from every variant kept before.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ...errors import InputError, LimitError, SolveError, StepsolverError
+from ...exact import Mat, decimal_text, denom, is_rational, terminating_places
+from . import engine, numeric
+from .problem import GraphProblem
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    problem: GraphProblem
+    vary: tuple  # leaf names
+    low: object
+    high: object
+    step: object
+    decimals: int = 4
+    allow_kinks: bool = False
+    title: str = "Computation graph exercise"
+    command: str = ""
+
+
+def _grid(low, high, step) -> list:
+    if step <= 0:
+        raise InputError("must be positive", key="--weight-step")
+    out, v = [], low
+    while v <= high and len(out) < 10_000:
+        out.append(v)
+        v = v + step
+    if not out:
+        raise InputError("the range holds no value", key="--weight-range")
+    return out
+
+
+def _value_text(M: Mat) -> str:
+    if M.shape == (1, 1):
+        return decimal_text(M[0, 0])
+    if M.m == 1:
+        return "[" + ", ".join(decimal_text(x) for x in M.entries()) + "]"
+    return "[" + ", ".join("[" + ", ".join(decimal_text(x) for x in r) + "]" for r in M.rows) + "]"
+
+
+def problem_text(p: GraphProblem, title: str, command: str = "") -> str:
+    lines = [f"# {command}"] if command else []
+    lines += ['kind = "graph"', f'title = "{title}"']
+    for table, role in (("inputs", "input"), ("constants", "constant")):
+        leaves = [n for n in p.nodes if n.role == role]
+        if leaves:
+            lines.append(f"[{table}]")
+            lines += [f"{n.name} = {_value_text(n.value)}" for n in leaves]
+    lines.append("[nodes]")
+    lines += [f'{n.name} = "{n.text}"' for n in p.inner]
+    lines += ["[backward]", f'output = "{p.output}"', f"seed = {_value_text(p.seed)}"]
+    if p.wrt:
+        lines.append("wrt = [" + ", ".join(f'"{w}"' for w in p.wrt) + "]")
+    if p.update is not None:
+        lines += ["[update]", f"learning_rate = {decimal_text(p.update.learning_rate)}",
+                  f'direction = "{p.update.direction}"', "params = [" + ", ".join(f'"{x}"' for x in p.update.params) + "]"]
+    if p.symbols:
+        lines.append("[symbols]")
+        lines += [f'{k} = "{v}"' for k, v in p.symbols.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _nice(trace, decimals: int, allow_kinks: bool) -> bool:
+    s = trace.steps[0]
+    if s.kinks and not allow_kinks:
+        return False
+    for d in (s.values, s.grads, s.new):
+        for M in d.values():
+            for x in M.entries():
+                if is_rational(x):
+                    places = terminating_places(denom(x))
+                    if places is None or places > decimals:
+                        return False
+    scale = 10 ** decimals
+    for name, M in s.new.items():
+        for new, old in zip(M.entries(), s.values[name].entries()):
+            if new != old and abs(new - old) * scale < 1:
+                return False  # an update too small to see at these decimals
+    return True
+
+
+def generate(spec: GraphSpec, count: int, seed: int, max_tries: int = 50_000, progress=None) -> list[str]:
+    import dataclasses
+
+    p = spec.problem
+    names = {n.name for n in p.leaves}
+    for v in spec.vary:
+        if v not in names:
+            raise InputError(f"{v!r} is not an input or constant of the graph", key="--vary")
+    grid = _grid(spec.low, spec.high, spec.step)
+    rng = random.Random(seed)
+    seen, texts = set(), []
+    tries = 0
+    while len(texts) < count:
+        tries += 1
+        if tries > max_tries:
+            raise LimitError(f"found only {len(texts)} of {count} distinct variants in {max_tries} tries; widen "
+                             "--weight-range, use a finer --weight-step, allow more --decimals or vary more values",
+                             key="--count")
+        nodes = []
+        for n in p.nodes:
+            if n.name in spec.vary:
+                n = dataclasses.replace(n, value=Mat(tuple(rng.choice(grid) for _ in range(n.value.m))
+                                                     for _ in range(n.value.n)))
+            nodes.append(n)
+        cand = dataclasses.replace(p, nodes=tuple(nodes), title=None)
+        key = tuple(tuple(n.value.entries()) for n in nodes if n.name in spec.vary)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            trace = engine.solve_exact(cand)
+            numeric.crosscheck(trace)
+        except (SolveError, LimitError, ZeroDivisionError):
+            continue
+        except StepsolverError:
+            continue
+        if not _nice(trace, spec.decimals, spec.allow_kinks):
+            continue
+        texts.append(problem_text(cand, f"{spec.title} (variant {len(texts) + 1})", spec.command))
+        if progress is not None:
+            progress(len(texts))
+    return texts

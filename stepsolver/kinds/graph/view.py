@@ -1,0 +1,393 @@
+"""What templates see of one solved graph: the statement, each forward line,
+each local derivative, each backward sum and each update as (formula,
+numbers, result), the conventions, the picture and the quiz quantities.
+The layout is the templates' (templates/graph/)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ...errors import LimitError, RenderError, SolveError
+from ...exact import to_float
+from . import display
+from .expr import ELEMENTWISE, Bin, Fn, Neg
+
+PRESETS = ("bar", "partial", "cs231n", "ng")
+#: the network kind's presets, read as the nearest graph preset
+ALIASES = {"default": "bar", "grosse": "bar", "nielsen": "partial", "netout": "partial"}
+
+
+class GraphNotation:
+    """Symbols of a graph: display names and the gradient symbol of the preset."""
+
+    def __init__(self, preset: str, problem):
+        self.preset = preset
+        self.problem = problem
+        self.symbols = problem.symbols
+
+    def name(self, v: str) -> str:
+        return display.name_latex(v, self.symbols)
+
+    def grad(self, v: str) -> str:
+        s = self.name(v)
+        if self.preset == "bar":
+            return f"\\bar{{{s}}}" if len(v) == 1 or (len(s) <= 2 and s.isalpha()) else f"\\overline{{{s}}}"
+        if self.preset == "partial":
+            return f"\\frac{{\\partial {self.name(self.problem.output)}}}{{\\partial {s}}}"
+        return f"d{s}" if len(s) == 1 else f"d{{{s}}}"
+
+    def local(self, c: str, v: str) -> str:
+        return f"\\frac{{\\partial {self.name(c)}}}{{\\partial {self.name(v)}}}"
+
+    @property
+    def describe(self) -> str:
+        return {"bar": "v̄ = ∂L/∂v (the bar notation of the lecture notes)", "partial": "∂L/∂v written out",
+                "cs231n": "dv = ∂L/∂v (cs231n)", "ng": "dv = ∂J/∂v (Andrew Ng)"}[self.preset]
+
+
+def choose(name: str):
+    preset = ALIASES.get(name, name)
+    if preset not in PRESETS:
+        raise RenderError(f"unknown graph notation {name!r} (known: {', '.join(PRESETS)})")
+    return preset
+
+
+class GraphView:
+    """One solved graph, as templates see it."""
+
+    def __init__(self, trace, number: int, services):
+        self.trace = trace
+        self.number = number
+        self.problem = trace.problem
+        self.s = trace.steps[0]
+        self._s = services
+        self.f = services.f
+        self.n = GraphNotation(choose(services.options.notation), self.problem)
+
+    # -- writing values ----------------------------------------------------
+    def val(self, M) -> str:
+        f = self.f
+        if M.shape == (1, 1):
+            return f.num(M[0, 0])
+        return f.mat(M)
+
+    def approx(self, M) -> str:
+        return "\\approx " if any(self.f.rounded(x) for x in M.entries()) else ""
+
+    def rel(self, M) -> str:
+        """The sign before a result: = where it is exact as shown, else approx."""
+        return "\\approx" if self.approx(M) else "="
+
+    def _num_leaf(self, name: str) -> str:
+        M = self.s.values[name]
+        t = self.val(M)
+        return f"\\left({t}\\right)" if M.shape == (1, 1) and t.startswith("-") else t
+
+    def _num(self, q) -> str:
+        return self.f.num(q)
+
+    def shape_text(self, name: str) -> str:
+        n, m = self.problem.by_name[name].shape
+        return "" if (n, m) == (1, 1) else f"{n}\\times{m}"
+
+    # -- the statement -----------------------------------------------------
+    @property
+    def leaves(self) -> list:
+        return [SimpleNamespace(name=n.name, sym=self.n.name(n.name), role=n.role, value=self.val(n.value),
+                                grad=self.problem.gets_grad(n.name)) for n in self.problem.leaves]
+
+    @property
+    def nodes_tex(self) -> list:
+        return [f"{self.n.name(n.name)} = {display.latex(n.tree, self.n.name, self._num)}" for n in self.problem.inner]
+
+    # -- forward -----------------------------------------------------------
+    @property
+    def forward(self) -> list:
+        rows = []
+        for n in self.problem.inner:
+            formula = display.latex(n.tree, self.n.name, self._num)
+            numbers = display.latex(n.tree, self._num_leaf, self._num)
+            M = self.s.values[n.name]
+            rows.append(SimpleNamespace(name=n.name, sym=self.n.name(n.name), formula=formula, numbers=numbers,
+                                        value=self.val(M), rel=self.rel(M), same=numbers == formula))
+        return rows
+
+    # -- local derivatives (scalar edges) -----------------------------------
+    def _scalar(self, name: str) -> bool:
+        return self.problem.by_name[name].shape == (1, 1)
+
+    def local_formula(self, c: str, v: str):
+        n = self.problem.by_name[c]
+        if not (self._scalar(c) and self._scalar(v)):
+            return None
+        return display.local_derivative(n.tree, n.name, v)
+
+    @property
+    def locals(self) -> list:
+        rows = []
+        for n in self.problem.inner:
+            for v in n.parents:
+                d = self.local_formula(n.name, v)
+                M = self.s.local.get((n.name, v))
+                if d is None or M is None:
+                    continue
+                formula = display.latex(d, self.n.name, self._num)
+                numbers = display.latex(d, self._num_leaf, self._num)
+                rows.append(SimpleNamespace(child=n.name, parent=v, sym=self.n.local(n.name, v), formula=formula,
+                                            numbers=numbers, value=self.val(M), rel=self.rel(M),
+                                            same=numbers == formula or formula == self.val(M)))
+        return rows
+
+    @property
+    def has_vector_nodes(self) -> bool:
+        return any(not self._scalar(n.name) for n in self.problem.nodes)
+
+    # -- backward ----------------------------------------------------------
+    @property
+    def backward(self) -> list:
+        p, s, n = self.problem, self.s, self.n
+        rows = []
+        shapes = {x.name: x.shape for x in p.nodes}
+        for node in reversed(p.nodes):
+            v = node.name
+            if v not in s.grads:
+                continue
+            G = s.grads[v]
+            if v == p.output:
+                rows.append(SimpleNamespace(name=v, sym=n.grad(v), seed=True, sum=None, terms=None, numbers=None,
+                                            value=self.val(G), rel=self.rel(G)))
+                continue
+            children = [c for c in p.inner if v in c.parents and (c.name, v) in s.contrib]
+            if not children:
+                rows.append(SimpleNamespace(name=v, sym=n.grad(v), seed=False, sum=None, terms=None, numbers=None,
+                                            value=self.val(G), rel="=", none=True))
+                continue
+            sums, terms, numbers = [], [], []
+            for c in children:
+                scalar = self._scalar(c.name) and self._scalar(v)
+                sums.append(f"{n.grad(c.name)} \\cdot {n.local(c.name, v)}" if scalar else
+                            f"{n.grad(c.name)} \\to {n.name(v)}")
+                if scalar:
+                    d = display.local_derivative(c.tree, c.name, v)
+                    ft = display.latex(d, n.name, self._num)
+                    terms.append(f"{n.grad(c.name)} \\cdot {_wrap(ft)}")
+                    Gc = s.grads[c.name]
+                    gt = self.val(Gc)
+                    gt = f"\\left({gt}\\right)" if gt.startswith("-") else gt
+                    nt = display.latex(d, self._num_leaf, self._num)
+                    numbers.append(f"{gt} \\cdot {_wrap(nt)}")
+                else:
+                    rules = display.vjp_terms(c.tree, v, n.grad(c.name), n.name, shapes)
+                    terms.append(" + ".join(rules))
+                    nrules = display.vjp_terms(c.tree, v, self.val(s.grads[c.name]), self._num_leaf, shapes)
+                    numbers.append(" + ".join(nrules))
+            value = self.val(G)
+            all_scalar = all(self._scalar(c.name) for c in children) and self._scalar(v)
+            rows.append(SimpleNamespace(name=v, sym=n.grad(v), seed=False, none=False,
+                                        sum=" + ".join(sums) if all_scalar else None,
+                                        terms=" + ".join(terms), numbers=" + ".join(numbers), value=value,
+                                        rel=self.rel(G)))
+        return rows
+
+    # -- update ------------------------------------------------------------
+    @property
+    def update(self) -> list:
+        p, s, n = self.problem, self.s, self.n
+        if p.update is None:
+            return []
+        op = "-" if p.update.direction == "descent" else "+"
+        eta = self.f.num(p.update.learning_rate)
+        rows = []
+        for name in p.update.params:
+            old = self.val(s.values[name])
+            g = self.val(s.grads[name])
+            g = f"\\left({g}\\right)" if g.startswith("-") else g
+            M = s.new[name]
+            rows.append(SimpleNamespace(name=name, formula=f"{n.name(name)} {op} \\eta\\, {n.grad(name)}",
+                                        numbers=f"{old} {op} {eta} \\cdot {g}", value=self.val(M), rel=self.rel(M),
+                                        sym=n.name(name)))
+        return rows
+
+    # -- conventions -------------------------------------------------------
+    @property
+    def functions_used(self) -> set:
+        used = set()
+
+        def walk(t):
+            if isinstance(t, Fn):
+                used.add(t.name)
+                for a in t.args:
+                    walk(a)
+            elif isinstance(t, Bin):
+                used.add(t.op)
+                walk(t.a)
+                walk(t.b)
+            elif isinstance(t, Neg):
+                walk(t.a)
+
+        for n in self.problem.inner:
+            walk(n.tree)
+        return used
+
+    @property
+    def conventions(self) -> list[str]:
+        p = self.problem
+        used = self.functions_used
+        out = []
+        seed_all_one = all(x == 1 for x in p.seed.entries())
+        out.append(f"The backward pass starts from the output {display.name_text(p.output, p.symbols)} with its "
+                   f"upstream gradient {'1' if seed_all_one and p.seed.shape == (1, 1) else 'given as the seed' if not seed_all_one else 'all ones'}; "
+                   "every other gradient is the sum, over the node's children c, of the child's gradient times ∂c/∂v.")
+        if any(not self._scalar(n.name) for n in p.nodes):
+            out.append("+, −, *, / and the functions act entry by entry (a scalar with every entry); @ is the matrix "
+                       "product and T(v) the transpose; vectors are columns.")
+        if "relu" in used:
+            out.append("relu′(0) = 0.")
+        if "abs" in used:
+            out.append("abs′(0) = 0.")
+        if used & {"max", "min"}:
+            out.append("A tie of max or min sends the gradient to the first argument.")
+        if p.update is not None:
+            out.append("One step of gradient " + ("descent: each parameter moves by −η times its gradient"
+                                                  if p.update.direction == "descent"
+                                                  else "ascent: each parameter moves by +η times its gradient") + ".")
+        return out
+
+    @property
+    def kink_notes(self) -> list[str]:
+        return [f"At node {display.name_text(node, self.problem.symbols)}, {fn} meets its kink or a tie exactly, so "
+                "the convention applies there." for node, fn in self.s.kinks]
+
+    # -- the picture -------------------------------------------------------
+    def figure_for(self):
+        from .figure import layout
+
+        if not hasattr(self, "_fig"):
+            self._fig = layout(self)
+        return self._fig
+
+    def figure_svg(self) -> str:
+        return self._s.env.get_template("graph/figures/graph.svg.j2").render(fig=self.figure_for(), f=self.f).strip()
+
+    def figure_tikz(self) -> str:
+        return self._s.env.get_template("graph/figures/graph.tikz.j2").render(fig=self.figure_for(), f=self.f).strip()
+
+    def figure_link(self) -> str:
+        import base64
+
+        files = self._s.files
+        svg = self.figure_svg()
+        prefix = self._s.options.figure_prefix
+        if files is not None and prefix and self._s.options.figures != "inline":
+            name = f"{prefix}-graph-{self.number}.svg"
+            files[name] = svg + "\n"
+            import os
+
+            return os.path.basename(name)
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+    # -- quiz --------------------------------------------------------------
+    def quiz_quantities(self, step) -> list:
+        items = []
+        for q in self.trace.quantities(step):
+            if not q.asked:
+                continue
+            name, what, M = q.key.where, q.key.name, q.value
+            sym = {"value": self.n.name(name), "grad": self.n.grad(name),
+                   "new": self.n.name(name) + r"_{\text{new}}"}[what]
+            label = {"value": name, "grad": f"grad {name}", "new": f"new {name}"}[what]
+            old = self.s.values[name] if what == "new" else None
+            bounds = []
+            for i, r in enumerate(M.rows):
+                row = []
+                for j, v in enumerate(r):
+                    bound = None
+                    if old is not None and v != old[i, j]:
+                        bound = abs(to_float(v - old[i, j]))
+                    elif what == "grad" and v:
+                        bound = abs(to_float(v))
+                    row.append(bound)
+                bounds.append(row)
+            items.append(SimpleNamespace(label=label, symbol=sym, matrix=M, bounds=bounds,
+                                         rounded=self._rounded_at(q.key)))
+        return items
+
+    def _rounded_at(self, key):
+        def at(i, j):
+            def get(d):
+                t = self._rounded_key(d)
+                if t is None:
+                    return None
+                st = t.steps[0]
+                table = {"value": st.values, "grad": st.grads, "new": st.new}[key.name]
+                M = table.get(key.where)
+                return None if M is None else M[i, j]
+            return get
+        return at
+
+    def _rounded_key(self, places: int):
+        cache = self.__dict__.setdefault("_keys", {})
+        if places not in cache:
+            from .engine import solve_rounded
+
+            try:
+                cache[places] = solve_rounded(self.problem, places)
+            except (SolveError, LimitError):
+                cache[places] = None
+        return cache[places]
+
+
+def _wrap(s: str) -> str:
+    return s if not any(op in s for op in (" + ", " - ")) else f"\\left({s}\\right)"
+
+
+class ReportParts:
+    """What the check report's templates see of a graph."""
+
+    def __init__(self, report):
+        self.trace = report.trace
+        self.problem = report.trace.problem
+
+    def entry(self, it) -> str:
+        M = {"value": self.trace.steps[0].values, "grad": self.trace.steps[0].grads,
+             "new": self.trace.steps[0].new}[it.quantity].get(it.layer)
+        if M is None or M.shape == (1, 1):
+            return ""
+        if M.m == 1:
+            return f"entry {it.row}"
+        return f"({it.row}, {it.col})"
+
+    def where(self, it) -> str:
+        what = {"value": "value", "grad": "gradient", "new": "updated value"}[it.quantity]
+        e = self.entry(it)
+        return f"node {it.layer}, {what}" + (f", {e}" if e else "")
+
+    def formula_tex(self, it, n) -> str:
+        p = self.problem
+        if it.quantity == "value":
+            node = p.by_name[it.layer]
+            return f"{n.name(node.name)} = {display.latex(node.tree, n.name)}"
+        if it.quantity == "grad":
+            children = [c.name for c in p.inner if it.layer in c.parents]
+            return f"{n.grad(it.layer)} = " + (" + ".join(f"{n.grad(c)} \\cdot {n.local(c, it.layer)}" for c in children)
+                                               or "0")
+        op = "-" if p.update.direction == "descent" else "+"
+        return f"{n.name(it.layer)} \\leftarrow {n.name(it.layer)} {op} \\eta\\, {n.grad(it.layer)}"
+
+    def formula_txt(self, it) -> str:
+        p = self.problem
+        nm = lambda v: display.name_text(v, p.symbols)  # noqa: E731
+        bar = lambda v: nm(v)[:1] + "\u0304" + nm(v)[1:]  # noqa: E731 - the bar on the first letter: L̄_reg
+        if it.quantity == "value":
+            from .expr import show
+
+            node = p.by_name[it.layer]
+            return f"{nm(node.name)} = {show(node.tree)}"
+        if it.quantity == "grad":
+            children = [c.name for c in p.inner if it.layer in c.parents]
+            return f"{bar(it.layer)} = " + (" + ".join(f"{bar(c)} ∂{nm(c)}/∂{nm(it.layer)}" for c in children) or "0")
+        op = "−" if p.update.direction == "descent" else "+"
+        return f"{nm(it.layer)} ← {nm(it.layer)} {op} η {bar(it.layer)}"
+
+
+__all__ = ["GraphView", "ReportParts", "GraphNotation", "ELEMENTWISE"]

@@ -1,0 +1,349 @@
+"""Computation-graph exercises: published examples exactly, random graphs
+against an independent reference, errors, every format, and check."""
+
+from __future__ import annotations
+
+import json
+import random
+from fractions import Fraction as Fr
+
+import mpmath
+import pytest
+
+import stepsolver
+from conftest import GRAPH_PROBLEMS, ROOT, run_cli
+from published import assert_published
+
+
+def graph(nodes: str, inputs: str, constants: str = "", extra: str = "") -> str:
+    return f'kind = "graph"\n[inputs]\n{inputs}\n[constants]\n{constants}\n[nodes]\n{nodes}\n{extra}'
+
+
+# ------------------------------------------------------------------ published examples
+def test_the_lecture_notes_regularised_unit():
+    # notes 001, section 2.4: w-bar = z-bar x + R-bar w, b-bar = z-bar
+    assert_published("graph_regularised_unit.toml", {
+        "node.z.value": 0, "node.y.value": "1/2", "node.L.value": "1/8", "node.R.value": "1/2",
+        "node.L_reg.value": "7/40",
+        "node.L_reg.grad": 1, "node.R.grad": "1/10", "node.L.grad": 1, "node.y.grad": "-1/2",
+        "node.z.grad": "-1/8", "node.w.grad": "-3/20", "node.b.grad": "-1/8",
+        "node.w.new": "203/200", "node.b.new": "-159/80",
+    })
+
+
+def test_cs231n_sigmoid_neuron():
+    # cs231n "Backprop, intuitions": w = [-0.20, -0.39, 0.20], x = [0.39, -0.59]
+    assert_published("graph_sigmoid_neuron.toml", {
+        "node.f.value": "0.73", "node.w0.grad": "-0.20", "node.x0.grad": "0.39", "node.w1.grad": "-0.39",
+        "node.x1.grad": "-0.59", "node.w2.grad": "0.20",
+    })
+
+
+def test_colah_shared_variable_sums_its_paths():
+    # colah, "Calculus on computational graphs": e = (a + b)(b + 1), de/db = 5
+    assert_published("graph_shared_variable.toml", {
+        "node.e.value": 6, "node.a.grad": 2, "node.b.grad": 5, "node.c.grad": 2, "node.d.grad": 3})
+
+
+def test_affine_node_with_a_given_upstream_gradient():
+    # W-bar = z-bar x^T, x-bar = W^T z-bar, b-bar = z-bar, with z-bar = [1, -2]
+    assert_published("graph_affine_seed.toml", {
+        "node.z.value": ["-1/2", 1],
+        "node.W.grad": [[2, -1, 1], [-4, 2, -2]],
+        "node.x.grad": [1, 0, -7],
+        "node.b.grad": [1, -2],
+        "node.W.new": [["4/5", "21/10", "-11/10"], ["2/5", "4/5", "16/5"]],
+        "node.b.new": ["2/5", "-4/5"],
+    })
+
+
+@pytest.mark.parametrize("text, expected", [
+    # cs231n: f = (x + y) z at x = -2, y = 5, z = -4
+    (graph('q = "x + y"\nf = "q * z"', "x = -2\ny = 5\nz = -4"),
+     {"node.f.value": -12, "node.x.grad": -4, "node.y.grad": -4, "node.z.grad": 3, "node.q.grad": -4}),
+    # Andrew Ng: J = 3 (a + b c) at a = 5, b = 3, c = 2
+    (graph('u = "b * c"\nv = "a + u"\nJ = "3 * v"', "a = 5\nb = 3\nc = 2"),
+     {"node.J.value": 33, "node.a.grad": 3, "node.b.grad": 6, "node.c.grad": 9, "node.v.grad": 3}),
+    # Saito, Deep Learning from Scratch: 2 apples at 100, tax 1.1
+    (graph('apples = "apple * n"\nprice = "apples * tax"', "apple = 100\nn = 2\ntax = 1.1"),
+     {"node.price.value": 220, "node.apple.grad": "2.2", "node.n.grad": 110, "node.tax.grad": 200}),
+    # micrograd's README-style nudge: ascent moves the leaves up the gradient
+    (graph('c = "a * b"\nd = "c + a**2"', "a = 2\nb = -3", extra='[update]\nlearning_rate = 0.01\ndirection = "ascent"'),
+     {"node.d.value": -2, "node.a.grad": 1, "node.b.grad": 2, "node.a.new": "2.01", "node.b.new": "-2.98"}),
+    # a max gate routes the gradient to the larger input; a tie to the first
+    (graph('m = "max(x, y)"\nf = "2 * m"', "x = 3\ny = 3"), {"node.x.grad": 2, "node.y.grad": 0}),
+    # relu at its kink has derivative 0; abs likewise
+    (graph('r = "relu(x) + abs(x)"', "x = 0"), {"node.r.value": 0, "node.x.grad": 0}),
+    # a vector through sum and an elementwise square, with a scalar broadcast
+    (graph('d = "v - c"\nL = "sum(d**2) / 2"', "v = [1, 2, 3]", "c = 1"),
+     {"node.L.value": "5/2", "node.v.grad": [0, 1, 2]}),
+    # a transpose and a matrix product
+    (graph('s = "T(u) @ A @ u"', "u = [1, 2]", "A = [[1, 2], [3, 4]]"),
+     {"node.s.value": 27, "node.u.grad": [12, 21]}),  # (A + A^T) u
+    (graph('s = "T(u) @ A @ u"', "u = [1, 2]", "A = [[2, 1], [1, 3]]"), {"node.u.grad": [8, 14]}),
+])
+def test_small_published_graphs(text, expected):
+    assert_published(text, expected)
+
+
+# ------------------------------------------------------------------ against an independent reference
+OPS = ["+", "-", "*"]
+FUNS = ["exp", "tanh", "sigmoid", "log1", "sqrt1", "sq"]
+
+
+def _random_graph(rng: random.Random):
+    """Random scalar graph text and a Python function of the leaves built
+    from the same recipe in mpmath (independent of stepsolver)."""
+    leaves = {f"v{i}": Fr(rng.randint(-20, 20), 10) for i in range(rng.randint(2, 4))}
+    names = list(leaves)
+    lines, recipe = [], []
+    for k in range(rng.randint(2, 6)):
+        a, b = rng.choice(names), rng.choice(names)
+        kind = rng.random()
+        if kind < 0.55:
+            op = rng.choice(OPS)
+            lines.append(f'n{k} = "{a} {op} {b}"')
+            recipe.append((f"n{k}", "op", op, a, b))
+        else:
+            f = rng.choice(FUNS)
+            text = {"exp": f"exp({a} / 4)", "tanh": f"tanh({a})", "sigmoid": f"sigmoid({a})",
+                    "log1": f"log(1 + {a}**2)", "sqrt1": f"sqrt(2 + {a}**2)", "sq": f"{a}**2 / 2"}[f]
+            lines.append(f'n{k} = "{text}"')
+            recipe.append((f"n{k}", "fn", f, a, None))
+        names.append(f"n{k}")
+    inputs = "\n".join(f'{k} = "{v}"' for k, v in leaves.items())
+    text = f'kind = "graph"\n[inputs]\n{inputs}\n[nodes]\n' + "\n".join(lines) + "\n"
+
+    def run(vals: dict):
+        env = dict(vals)
+        for name, kind, op, a, b in recipe:
+            x = env[a]
+            if kind == "op":
+                y = env[b]
+                env[name] = x + y if op == "+" else x - y if op == "-" else x * y
+            else:
+                env[name] = {"exp": lambda: mpmath.exp(x / 4), "tanh": lambda: mpmath.tanh(x),
+                             "sigmoid": lambda: 1 / (1 + mpmath.exp(-x)), "log1": lambda: mpmath.log(1 + x**2),
+                             "sqrt1": lambda: mpmath.sqrt(2 + x**2), "sq": lambda: x**2 / 2}[op]()
+        return env[recipe[-1][0]]
+
+    return text, leaves, run
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_graphs_agree_with_an_independent_reference(seed):
+    rng = random.Random(seed)
+    text, leaves, run = _random_graph(rng)
+    data = stepsolver.solve(stepsolver.loads_problem(text)).to_dict()
+    got = {n["name"]: n for n in data["nodes"]}
+    with mpmath.workdps(60):
+        base = {k: mpmath.mpf(v.numerator) / v.denominator for k, v in leaves.items()}
+        assert float(run(base)) == pytest.approx(got[data["output"]]["value"]["value"], rel=1e-12, abs=1e-300)
+        for k in leaves:
+            h = mpmath.mpf(10) ** -25
+            up, dn = dict(base), dict(base)
+            up[k] += h
+            dn[k] -= h
+            ref = (run(up) - run(dn)) / (2 * h)
+            assert got[k]["grad"]["value"] == pytest.approx(float(ref), rel=1e-10, abs=1e-12), (text, k)
+
+
+# ------------------------------------------------------------------ errors
+@pytest.mark.parametrize("nodes, inputs, message", [
+    ('y = "x + q"', "x = 1", "unknown name 'q'"),
+    ('y = "z + x"\nz = "x * 2"', "x = 1", "'z' is used before it is defined"),
+    ('y = "y + x"', "x = 1", "y uses itself"),
+    ('y = "W @ x"', "W = [[1, 2], [3, 4]]\nx = [1, 2, 3]", "shape mismatch"),
+    ('y = "log(x - 1)"', "x = 1", "log of a non-positive value"),
+    ('y = "__import__(x)"', "x = 1", "unknown function"),
+    ('y = "x.real"', "x = 1", "not an expression"),
+    ('y = "x; 1"', "x = 1", "not allowed"),
+    ('sum = "x"', "x = 1", "is a function"),
+])
+def test_bad_graphs_are_refused_in_one_line(tmp_path, nodes, inputs, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(graph(nodes, inputs))
+    r = run_cli("solve", path)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "bad.toml" in r.stderr and message in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------ every format
+@pytest.mark.parametrize("path", GRAPH_PROBLEMS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("args", [["-f", "md"], ["-f", "latex"], ["-f", "html"], ["-f", "text"], ["-f", "json"],
+                                  ["-f", "csv"], ["-f", "moodle"], ["--sheet", "both"], ["--sheet", "questions"],
+                                  ["--round", "2"], ["--exact"], ["--notation", "partial"], ["--notation", "cs231n"],
+                                  ["-f", "text", "--notation", "ng"]])
+def test_every_graph_renders_in_every_format(path, args):
+    r = run_cli("solve", path, *args)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip()
+    if "--sheet" in args and "questions" in args:
+        assert "Backward pass" not in r.stdout  # no answers on the exercise sheet
+
+
+def test_the_json_contract_of_a_graph():
+    data = json.loads(run_cli("solve", ROOT / "problems" / "graph_affine_seed.toml", "-f", "json").stdout)
+    assert data["kind"] == "graph" and data["output"] == "z"
+    nodes = {n["name"]: n for n in data["nodes"]}
+    assert [n["name"] for n in data["nodes"]] == ["W", "x", "b", "z"]
+    assert nodes["W"]["expr"] is None and nodes["W"]["role"] == "input" and nodes["W"]["parents"] == []
+    assert nodes["z"]["expr"] == "W @ x + b" and nodes["z"]["parents"] == ["W", "x", "b"]
+    assert nodes["x"]["value"] == {"exact": [["2"], ["-1"], ["1"]], "value": [[2.0], [-1.0], [1.0]]}
+    assert nodes["b"]["grad"]["exact"] == [["1"], ["-2"]]
+    # local: the Jacobian dz/db is the 2x2 identity; dz/dx is W
+    assert nodes["z"]["local"]["b"]["exact"] == [["1", "0"], ["0", "1"]]
+    assert nodes["z"]["local"]["x"]["exact"] == [["1", "2", "-1"], ["0", "1", "3"]]
+    assert data["update"]["new"]["b"]["exact"] == [["2/5"], ["-4/5"]]
+    reg = json.loads(run_cli("solve", ROOT / "problems" / "graph_regularised_unit.toml", "-f", "json").stdout)
+    L_reg = next(n for n in reg["nodes"] if n["name"] == "L_reg")
+    assert L_reg["value"] == {"exact": "7/40", "value": 0.175}
+    assert next(n for n in reg["nodes"] if n["name"] == "x")["grad"] is None  # a constant
+
+
+def test_the_derivation_reads_like_the_notes():
+    md = run_cli("solve", ROOT / "problems" / "graph_regularised_unit.toml").stdout
+    assert r"\bar{w} = \bar{z} \cdot \frac{\partial z}{\partial w} + \bar{R} \cdot \frac{\partial R}{\partial w}" in md
+    assert r"= \bar{z} \cdot x + \bar{R} \cdot w" in md
+    assert r"\frac{\partial y}{\partial z} = y \cdot \left(1 - y\right)" in md
+    text = run_cli("solve", ROOT / "problems" / "graph_regularised_unit.toml", "-f", "text").stdout
+    assert "Backward pass" in text and "w̄" in text.replace("\u0304", "\u0304")
+
+
+# ------------------------------------------------------------------ check
+def test_a_slip_in_a_graph_is_named_and_what_follows_carried(tmp_path):
+    sheet = tmp_path / "a.toml"
+    # z-bar without sigma'(z): wrong; b-bar, w-bar and the update follow from it
+    sheet.write_text("[values]\nz = 0\ny = 0.5\nL = 0.125\nR = 0.5\nL_reg = 0.175\n"
+                     "[grads]\nR = 0.1\nL = 1\ny = -0.5\nz = -0.5\nb = -0.5\nw = -0.9\n"
+                     "[new]\nw = 1.09\nb = -1.95\n")
+    r = run_cli("check", "-f", "json", ROOT / "problems" / "graph_regularised_unit.toml", sheet)
+    assert r.returncode == 1
+    items = {(it["node"], it["quantity"]): it for it in json.loads(r.stdout)["items"]}
+    assert items[("z", "grad")]["verdict"] == "wrong"
+    assert items[("z", "grad")]["hint"]["code"] == "missing_local_derivative"
+    assert {k: items[k]["verdict"] for k in [("b", "grad"), ("w", "grad"), ("w", "new"), ("b", "new")]} == \
+        {("b", "grad"): "carried", ("w", "grad"): "carried", ("w", "new"): "carried", ("b", "new"): "carried"}
+    assert all(items[k]["verdict"] == "correct" for k in items if k[1] == "value")
+    assert set(items[("z", "grad")]) >= {"node", "quantity", "row", "col", "verdict", "hint"}
+
+
+def test_a_path_left_out_is_named(tmp_path):
+    sheet = tmp_path / "a.toml"
+    sheet.write_text("[values]\nc = 3\nd = 2\ne = 6\n[grads]\nc = 2\nd = 3\nb = 2\na = 2\n")
+    r = run_cli("check", "-f", "json", ROOT / "problems" / "graph_shared_variable.toml", sheet)
+    items = {(it["node"], it["quantity"]): it for it in json.loads(r.stdout)["items"]}
+    assert items[("b", "grad")]["verdict"] == "wrong"
+    assert items[("b", "grad")]["hint"]["code"] == "missing_path"
+    assert items[("a", "grad")]["verdict"] == "correct"
+
+
+@pytest.mark.parametrize("path", GRAPH_PROBLEMS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("places", [2, 4])
+def test_a_student_who_rounds_and_carries_forward_is_right(path, places, tmp_path):
+    """Fill the blank sheet with the key of someone rounding every written
+    value to 2 or 4 decimals: every entry correct.  Copying the old values
+    as the new ones is never correct."""
+    import re
+    import tomllib
+
+    blank = run_cli("check", "--blank", path).stdout
+    trace = stepsolver.solve(stepsolver.load_problem(path), round_places=places).trace
+    rounded = trace.rounded.steps[0]
+    tables = {"values": rounded.values, "grads": rounded.grads, "new": rounded.new}
+
+    def text(M):
+        from stepsolver.exact import exact_decimal, numer, denom
+
+        cells = [[exact_decimal(numer(x), denom(x), places) for x in r] for r in M.rows]
+        if M.shape == (1, 1):
+            return cells[0][0]
+        if M.m == 1:
+            return "[" + ", ".join(c[0] for c in cells) + "]"
+        return "[" + ", ".join("[" + ", ".join(r) + "]" for r in cells) + "]"
+
+    out, table = [], None
+    for line in blank.splitlines():
+        m = re.match(r"^\[(\w+)\]", line)
+        if m:
+            table = m.group(1)
+        k = re.match(r"^(\w+) = ", line)
+        if k and table in tables:
+            line = f"{k.group(1)} = {text(tables[table][k.group(1)])}"
+        out.append(line)
+    sheet = tmp_path / "s.toml"
+    sheet.write_text("\n".join(out) + "\n")
+    tomllib.loads(sheet.read_text())
+    r = run_cli("check", "-f", "json", path, sheet)
+    report = json.loads(r.stdout)
+    assert report["counts"]["wrong"] == 0 and report["counts"]["carried"] == 0, [
+        it for it in report["items"] if it["verdict"] != "correct"]
+    assert r.returncode == 0
+    p = stepsolver.load_problem(path)
+    if p.update is not None:
+        copied = tmp_path / "c.toml"
+        lines = ["[new]"]
+        for name in p.update.params:
+            lines.append(f"{name} = {text(trace.steps[0].values[name])}")
+        copied.write_text("\n".join(lines) + "\n")
+        report = json.loads(run_cli("check", "-f", "json", path, copied).stdout)
+        assert report["counts"]["correct"] == 0
+
+
+def test_the_network_format_is_unchanged_by_the_graph_kind():
+    data = json.loads(run_cli("solve", ROOT / "problems" / "linear_2_3_2.toml", "-f", "json").stdout)
+    assert "kind" not in data and data["steps"][0]["loss"]["exact"] == "109"
+
+
+# ------------------------------------------------------------------ class sets
+def test_generate_makes_distinct_nice_variants_of_a_graph(tmp_path):
+    out = tmp_path / "class"
+    r = run_cli("generate", "--from", ROOT / "problems" / "graph_regularised_unit.toml", "--vary", "w,b,x",
+                "--weight-range=-2,2", "--count", "12", "--seed", "3", "--out", out)
+    assert r.returncode == 0, r.stderr
+    files = sorted(out.glob("*.toml"))
+    assert len(files) == 12
+    seen = set()
+    for f in files:
+        data = json.loads(run_cli("solve", f, "-f", "json").stdout)
+        leaves = tuple(n["value"]["exact"] for n in data["nodes"] if n["name"] in ("w", "b", "x"))
+        assert leaves not in seen
+        seen.add(leaves)
+        assert all(n["expr"] == e for n, e in zip(
+            [n for n in data["nodes"] if n["role"] == "node"],
+            ["w * x + b", "sigmoid(z)", "(y - t)**2 / 2", "w**2 / 2", "L + lam * R"]))
+    again = tmp_path / "again"
+    run_cli("generate", "--from", ROOT / "problems" / "graph_regularised_unit.toml", "--vary", "w,b,x",
+            "--weight-range=-2,2", "--count", "12", "--seed", "3", "--out", again)
+    assert [f.read_text() for f in files] == [f.read_text() for f in sorted(again.glob("*.toml"))]
+    quiz = tmp_path / "quiz.xml"
+    assert run_cli("solve", *files, "-f", "moodle", "-o", quiz).returncode == 0
+    import xml.etree.ElementTree as ET
+
+    questions = [q for q in ET.parse(quiz).getroot().findall("question") if q.get("type") == "cloze"]
+    assert len(questions) == 12
+
+
+def test_generate_refuses_a_name_that_is_not_a_leaf(tmp_path):
+    r = run_cli("generate", "--from", ROOT / "problems" / "graph_shared_variable.toml", "--vary", "q",
+                "--count", "2", "--out", tmp_path / "x")
+    assert r.returncode == 2 and "--vary" in r.stderr and "'q'" in r.stderr
+
+
+def test_the_graph_quiz_refuses_the_old_value_and_zero(tmp_path):
+    import re
+    import xml.etree.ElementTree as ET
+
+    quiz = tmp_path / "q.xml"
+    assert run_cli("solve", ROOT / "problems" / "graph_regularised_unit.toml", "-f", "moodle", "-o", quiz).returncode == 0
+    q = [q for q in ET.parse(quiz).getroot().findall("question") if q.get("type") == "cloze"][0]
+    blanks = [(float(a), float(t)) for a, t in re.findall(r"\{1:NUMERICAL:=([^:]+):([^}]+)\}",
+                                                          q.find("questiontext/text").text)]
+    # 5 values, 6 gradients (the output's is the seed), 2 updates
+    assert len(blanks) == 13
+    (w_new, tw), (b_new, tb) = blanks[-2:]
+    assert (w_new, b_new) == (1.015, -1.9875)
+    assert abs(w_new - 1) > tw and abs(b_new + 2) > tb  # the old w and b are refused
+    for answer, tol in blanks[5:11]:
+        assert abs(answer) > tol  # 0 is refused for every nonzero gradient
