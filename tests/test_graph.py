@@ -70,6 +70,22 @@ def test_affine_node_with_a_given_upstream_gradient():
     # micrograd's README-style nudge: ascent moves the leaves up the gradient
     (graph('c = "a * b"\nd = "c + a**2"', "a = 2\nb = -3", extra='[update]\nlearning_rate = 0.01\ndirection = "ascent"'),
      {"node.d.value": -2, "node.a.grad": 1, "node.b.grad": 2, "node.a.new": "2.01", "node.b.new": "-2.98"}),
+    # micrograd's README: g = 24.7041, dg/da = 138.8338, dg/db = 645.5773
+    (graph('c = "a + b"\nd = "a * b + b**3"\nc2 = "c + c + 1"\nc3 = "c2 + 1 + c2 + (-a)"\n'
+           'd2 = "d + d * 2 + relu(b + a)"\nd3 = "d2 + 3 * d2 + relu(b - a)"\ne = "c3 - d3"\nf = "e**2"\n'
+           'g = "f / 2.0"\ng2 = "g + 10.0 / f"', "a = -4.0\nb = 2.0"),
+     {"node.g2.value": "24.7041", "node.a.grad": "138.8338", "node.b.grad": "645.5773"}),
+    # micrograd's lecture: a tanh neuron, o = 0.7071, x1-bar = -1.5, w1-bar = 1, x2-bar = 0.5, w2-bar = 0
+    (graph('n = "x1*w1 + x2*w2 + b"\no = "tanh(n)"', "x1 = 2.0\nx2 = 0.0\nw1 = -3.0\nw2 = 1.0\nb = 6.8813735870195432"),
+     {"node.o.value": "0.7071", "node.x1.grad": "-1.5000", "node.w1.grad": "1.0000", "node.x2.grad": "0.5000",
+      "node.w2.grad": 0}),
+    # cs231n staged computation: f = (x + sigma(y)) / (sigma(x) + (x + y)^2) at x = 3, y = -4
+    (graph('sigy = "1 / (1 + exp(-y))"\nnum = "x + sigy"\nsigx = "1 / (1 + exp(-x))"\nxpy = "x + y"\n'
+           'den = "sigx + xpy**2"\nf = "num / den"', "x = 3\ny = -4"),
+     {"node.f.value": "1.5456", "node.x.grad": "2.0596", "node.y.grad": "1.5922"}),
+    # logistic regression with BCE: y = sigma(0) = 1/2, L = ln 2, w-bar = (y - t) x
+    (graph('y = "sigmoid(w * x + b)"\nL = "-(t * log(y) + (1 - t) * log(1 - y))"', "w = 0.5\nb = -1", "x = 2\nt = 1"),
+     {"node.L.value": "0.693147", "node.w.grad": -1, "node.b.grad": "-1/2"}),
     # a max gate routes the gradient to the larger input; a tie to the first
     (graph('m = "max(x, y)"\nf = "2 * m"', "x = 3\ny = 3"), {"node.x.grad": 2, "node.y.grad": 0}),
     # relu at its kink has derivative 0; abs likewise
