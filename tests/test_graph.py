@@ -363,3 +363,18 @@ def test_the_graph_quiz_refuses_the_old_value_and_zero(tmp_path):
     assert abs(w_new - 1) > tw and abs(b_new + 2) > tb  # the old w and b are refused
     for answer, tol in blanks[5:11]:
         assert abs(answer) > tol  # 0 is refused for every nonzero gradient
+
+
+def test_a_published_walkthrough_with_an_arithmetic_slip(tmp_path):
+    """An RNN worked by hand whose h2 is an arithmetic slip: h2 wrong, what
+    is computed from it carried -- h1-bar with tanh' = 1 - h2^2 from their own h2
+    (2 . 0.5 . (1 - 0.09) = 0.91)."""
+    problem = tmp_path / "rnn.toml"
+    problem.write_text(graph('h1 = "tanh(w * h0 + u * x1)"\nh2 = "tanh(w * h1 + u * x2)"\ny = "v * h2"',
+                             "w = 0.5\nu = 1\nv = 2", "h0 = 0\nx1 = 1\nx2 = -1"))
+    sheet = tmp_path / "a.toml"
+    sheet.write_text("[values]\nh1 = 0.7616\nh2 = -0.3\ny = -0.6\n[grads]\nh2 = 2\nv = -0.3\nh1 = 0.91\n")
+    items = {(it["node"], it["quantity"]): it["verdict"]
+             for it in json.loads(run_cli("check", "-f", "json", problem, sheet).stdout)["items"]}
+    assert items == {("h1", "value"): "correct", ("h2", "value"): "wrong", ("y", "value"): "carried",
+                     ("h2", "grad"): "correct", ("v", "grad"): "carried", ("h1", "grad"): "carried"}

@@ -198,21 +198,24 @@ def shape_of(tree, shapes: dict, key: str) -> tuple[int, int]:
     return walk(tree)
 
 
-def show(t) -> str:
-    """The tree as plain text (for messages)."""
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 3}
+
+
+def show(t, ctx: int = 0) -> str:
+    """The tree as plain text, parenthesised only where needed (for
+    messages and the text report)."""
     if isinstance(t, Num):
         return t.text
     if isinstance(t, Ref):
         return t.name
     if isinstance(t, Neg):
-        return f"-{_wrap(t.a)}"
+        return f"-{show(t.a, 3)}"
     if isinstance(t, Bin):
-        return f"{_wrap(t.a)} {t.op} {_wrap(t.b)}"
+        p = _PREC[t.op]
+        right = p + 1 if t.op in ("-", "/") else p
+        text = f"{show(t.a, p + (t.op == '**'))} {t.op} {show(t.b, right)}"
+        return f"({text})" if p < ctx else text
     return f"{t.name}({', '.join(show(a) for a in t.args)})"
-
-
-def _wrap(t) -> str:
-    return f"({show(t)})" if isinstance(t, Bin) else show(t)
 
 
 # ------------------------------------------------------------------ exact values
@@ -229,8 +232,11 @@ def _broadcast(A: Mat, B: Mat, f) -> Mat:
 class Evaluator:
     """Exact values of trees; ``what`` names the node in errors."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, from_output: bool = False):
         self.what = what
+        #: sigma' = y(1 - y) and tanh' = 1 - y^2 from the node's value y, as a
+        #: student takes them (check's follow-through); the solve uses z
+        self.from_output = from_output
 
     def fail(self, why: str) -> SolveError:
         return SolveError(f"{self.what}: {why}")
@@ -305,9 +311,9 @@ class Evaluator:
                 raise self.fail("the derivative of sqrt at 0 is infinite")
             return ONE / (2 * fa)
         if name == "tanh":
-            return exact.tanh_derivative(a)
+            return ONE - fa * fa if self.from_output else exact.tanh_derivative(a)
         if name == "sigmoid":
-            return exact.sigmoid_derivative(a)
+            return fa * (ONE - fa) if self.from_output else exact.sigmoid_derivative(a)
         if name == "relu":
             return ONE if exact.sign(a) > 0 else ZERO
         if name == "abs":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ...exact import ONE, Mat
 from ...trace import Key
-from .expr import Evaluator
+from .expr import Evaluator, Fn
 
 
 def replay(marker, trace, sheet) -> None:
@@ -49,20 +49,30 @@ def replay(marker, trace, sheet) -> None:
         for c in children:
             layout.append((c, len(inputs)))
             inputs.append(G[c.name])
+            inputs.append(V[c.name])
             inputs.extend(V[x] for x in c.parents)
 
-        def pull(c, Gc, parents, target=v):
-            ev = Evaluator(f"node {c.name}")
-            return ev.vjp(c.tree, dict(zip(c.parents, parents)), Gc).get(target)
+        def pull(c, Gc, parents, target=v, own=None):
+            """c-bar pulled back onto target; with ``own`` (the student's value
+            of c) the derivatives sigma' and tanh' are taken from it."""
+            ev = Evaluator(f"node {c.name}", from_output=own is not None)
+            memo = {} if own is None else {id(c.tree): (c.tree, own)}
+            return ev.vjp(c.tree, dict(zip(c.parents, parents)), Gc, memo).get(target)
 
-        def f(*Ms, layout=layout):
-            total = None
-            for c, k in layout:
-                part = pull(c, Ms[k], Ms[k + 1: k + 1 + len(c.parents)])
-                total = part if total is None else total + part
-            return total
+        def through(use_own):
+            def f(*Ms, layout=layout):
+                total = None
+                for c, k in layout:
+                    part = pull(c, Ms[k], Ms[k + 2: k + 2 + len(c.parents)], own=Ms[k + 1] if use_own else None)
+                    total = part if total is None else total + part
+                return total
+            return f
 
-        ft = run(f, *inputs)
+        # the follow-throughs the method allows: derivatives at the recomputed
+        # argument, and from the student's own node values (the textbook's)
+        fts = [run(through(False), *inputs)]
+        if any(_has_output_form(c.tree) for c in children):
+            fts.append(run(through(True), *inputs))
 
         def cands(layout=layout, inputs=inputs, v=v):
             out = []
@@ -73,13 +83,13 @@ def replay(marker, trace, sheet) -> None:
                     for c, k in layout:
                         if c is skip:
                             continue
-                        part = safe(lambda c=c, k=k: pull(c, balls[k], balls[k + 1: k + 1 + len(c.parents)]))
+                        part = safe(lambda c=c, k=k: pull(c, balls[k], balls[k + 2: k + 2 + len(c.parents)]))
                         total = part if total is None else (None if part is None else total + part)
                     out.append(("missing_path", total))
             total = None
             for c, k in layout:
                 ones = Mat.fill(balls[k].n, balls[k].m, ONE)
-                part = safe(lambda c=c, k=k, ones=ones: pull(c, ones, balls[k + 1: k + 1 + len(c.parents)]))
+                part = safe(lambda c=c, k=k, ones=ones: pull(c, ones, balls[k + 2: k + 2 + len(c.parents)]))
                 total = part if total is None else (None if part is None else total + part)
             if any(any(x != ONE for x in inputs[k].pts.entries()) for _, k in layout):
                 out.append(("forgot_upstream", total))
@@ -91,7 +101,7 @@ def replay(marker, trace, sheet) -> None:
                 out.append(("missing_local_derivative", total))
             return out
 
-        G[v] = marker.judge(Key(1, v, "grad"), s.grads[v], [ft], cands)
+        G[v] = marker.judge(Key(1, v, "grad"), s.grads[v], fts, cands)
 
     if p.update is None:
         return
@@ -112,3 +122,9 @@ def replay(marker, trace, sheet) -> None:
                     ("not_updated", old)]
 
         marker.judge(Key(1, name, "new"), s.new[name], [ft], cands, old=old)
+
+
+def _has_output_form(tree) -> bool:
+    """Whether a node is a sigmoid or tanh of something: its derivative a
+    student takes from the node's own value."""
+    return isinstance(tree, Fn) and tree.name in ("sigmoid", "tanh")
