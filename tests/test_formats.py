@@ -203,3 +203,16 @@ def test_html_screenshot(tmp_path):
     assert data.startswith(b"\x89PNG")
     # a blank page compresses to a few kilobytes; text, formulas and the picture do not
     assert len(data) > 60_000
+
+
+@pytest.mark.skipif(shutil.which("node") is None or katex_node_path() is None, reason="node and the katex package are needed")
+def test_graph_check_report_math_passes_katex_strict(tmp_path):
+    answers = tmp_path / "a.toml"
+    answers.write_text("[values]\nz = 0\ny = 0.5\n[grads]\nz = -0.5\nw = -0.9\n[new]\nw = 1.09\n")
+    r = run_cli("check", ROOT / "problems" / "graph_regularised_unit.toml", answers, "-f", "md")
+    frags = math_fragments(r.stdout)
+    assert len(frags) > 8
+    out = subprocess.run(["node", str(ROOT / "tests" / "katex_check.js")], input=json.dumps(frags),
+                         capture_output=True, text=True, env=dict(os.environ, NODE_PATH=katex_node_path()))
+    errors = [e for e in json.loads(out.stdout) if e]
+    assert not errors, errors[:3]

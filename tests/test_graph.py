@@ -175,6 +175,11 @@ def test_random_graphs_agree_with_an_independent_reference(seed):
     ('y = "x.real"', "x = 1", "not an expression"),
     ('y = "x; 1"', "x = 1", "not allowed"),
     ('sum = "x"', "x = 1", "is a function"),
+    ('y = "x**(10**10)"', "x = 2", "too large"),
+    ('y = "exp(exp(x))"', "x = 200", "too large"),
+    ('y = "sqrt(x)"', "x = 0", "the derivative of sqrt at 0 is infinite"),
+    ('y = "1 / x"', "x = 0", "division by zero"),
+    ('y = "x ** 0.5"', "x = -1", "a fractional power of a negative number"),
 ])
 def test_bad_graphs_are_refused_in_one_line(tmp_path, nodes, inputs, message):
     path = tmp_path / "bad.toml"

@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 
 from ... import exact
-from ...errors import InputError, SolveError
+from ... import limits
+from ...errors import InputError, LimitError, SolveError
 from ...exact import ONE, ZERO, Mat, Q
 from ...tomlio import parse_number
 
@@ -247,7 +248,10 @@ class Evaluator:
         return a / b
 
     def power(self, a, p):
-        """a ** p for scalars: exact for rational p where it can be."""
+        """a ** p for scalars: exact for rational p where it can be.  A power
+        whose result would pass stepsolver's size limits is refused before
+        it is computed (x**(10**10) must not build a number of 10^10 bits)."""
+        self._check_size(a, p)
         if exact.is_rational(p):
             num, den = exact.numer(p), exact.denom(p)
             if den == 1:
@@ -272,6 +276,22 @@ class Evaluator:
         if exact.sign(a) <= 0:
             raise self.fail("a power with a non-rational exponent of a number that is not positive")
         return exact.exp(p * exact.log(a))
+
+    def _check_size(self, a, p):
+        if not a or a == ONE or a == -ONE:
+            return
+        if exact.is_rational(p):
+            k = abs(Fr_value(p))
+        else:
+            k = abs(exact.to_float(p))
+        if exact.is_rational(a) and exact.is_rational(p) and exact.denom(p) == 1:
+            grow = (exact.bits(a) + 1) * k
+            if grow > 4 * limits.MAX_VALUE_BITS:
+                raise LimitError(f"{self.what}: a power whose exact value would pass {4 * limits.MAX_VALUE_BITS} bits "
+                                 "(too large to write out)")
+        m = abs(exact.magnitude_bits(a)) if a else 0
+        if m * k > 4 * limits.MAX_MAGNITUDE_BITS or k > 10**6:
+            raise LimitError(f"{self.what}: a power that passes 2^{4 * limits.MAX_MAGNITUDE_BITS} in magnitude (too large)")
 
     def f(self, name: str, a):
         v = self._f(name, a)
@@ -469,6 +489,11 @@ def _reduce_to(G: Mat, like: Mat) -> Mat:
             total = total + x
         return Mat([[total]])
     return G
+
+
+def Fr_value(q) -> float:
+    """|q| as a float, large rationals included."""
+    return abs(exact.numer(q)) / exact.denom(q) if exact.bits(q) < 2000 else float("inf")
 
 
 def _ipow(a, k: int):
