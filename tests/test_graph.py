@@ -383,3 +383,9 @@ def test_a_published_walkthrough_with_an_arithmetic_slip(tmp_path):
              for it in json.loads(run_cli("check", "-f", "json", problem, sheet).stdout)["items"]}
     assert items == {("h1", "value"): "correct", ("h2", "value"): "wrong", ("y", "value"): "carried",
                      ("h2", "grad"): "correct", ("v", "grad"): "carried", ("h1", "grad"): "carried"}
+
+
+def test_detail_element_writes_each_entry_of_a_vector_node():
+    md = run_cli("solve", "--detail", "element", ROOT / "problems" / "graph_affine_seed.toml").stdout
+    assert r"z_{1} = 1 \cdot 2 + 2 \cdot \left(-1\right) + \left(-1\right) \cdot 1 + 0.5 = -0.5" in md
+    assert r"z_{2} = 0 \cdot 2 + 1 \cdot \left(-1\right) + 3 \cdot 1 + \left(-1\right) = 1" in md

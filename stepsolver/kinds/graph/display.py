@@ -358,3 +358,64 @@ def vjp_terms(t, name: str, G: str, leaf, shapes) -> list[str]:
 
     back(t, G)
     return out
+
+
+# ------------------------------------------------------------------ one entry written out (--detail element)
+def expand(t, i: int, j: int, entry, number, shapes) -> str:
+    """LaTeX of entry (i, j) of a tree's value with every number written:
+    a matrix product as its sum, a transpose by its indices, sum() by its
+    terms.  ``entry(name, i, j)`` writes one entry of a name's value."""
+    from .expr import shape_of
+
+    def shape(u):
+        return shape_of(u, shapes, "display")
+
+    def at(u, a, b):
+        sa = shape(u)
+        return (0, 0) if sa == (1, 1) else (a, b)
+
+    def wrap(s):
+        return f"\\left({s}\\right)" if re.search(r" [-+] |\\cdot", s) else s
+
+    def go(u, a, b) -> str:
+        if isinstance(u, Num):
+            s = number(u.q)
+            return f"\\left({s}\\right)" if s.startswith("-") else s
+        if isinstance(u, Ref):
+            x, y = at(u, a, b)
+            s = entry(u.name, x, y)
+            return f"\\left({s}\\right)" if s.startswith("-") else s
+        if isinstance(u, Neg):
+            return f"-{wrap(go(u.a, a, b))}"
+        if isinstance(u, Fn):
+            if u.name == "T":
+                return go(u.args[0], b, a)
+            if u.name == "sum":
+                n, m = shape(u.args[0])
+                return " + ".join(go(u.args[0], r, c) for r in range(n) for c in range(m))
+            if u.name in ("max", "min"):
+                (x1, y1), (x2, y2) = at(u.args[0], a, b), at(u.args[1], a, b)
+                return f"{FN_TEX[u.name]}\\left({go(u.args[0], x1, y1)}, {go(u.args[1], x2, y2)}\\right)"
+            inner = go(u.args[0], *at(u.args[0], a, b))
+            if u.name == "sqrt":
+                return f"\\sqrt{{{inner}}}"
+            if u.name == "abs":
+                return f"\\left|{inner}\\right|"
+            return f"{FN_TEX[u.name]}\\left({inner}\\right)"
+        if u.op == "@":
+            k = shape(u.a)[1]
+            return " + ".join(f"{go(u.a, a, q)} \\cdot {go(u.b, q, b)}" for q in range(k))
+        left, right = go(u.a, *at(u.a, a, b)), go(u.b, *at(u.b, a, b))
+        if u.op == "/":
+            return f"\\frac{{{left}}}{{{right}}}"
+        if u.op == "**":
+            base = left if left.startswith("\\left") else wrap(left)
+            return f"{base}^{{{right}}}"
+        op = {"+": "+", "-": "-", "*": "\\cdot"}[u.op]
+        if u.op == "*":
+            left, right = wrap(left), wrap(right)
+        if u.op == "-":
+            right = wrap(right)
+        return f"{left} {op} {right}"
+
+    return go(t, i, j)

@@ -109,8 +109,29 @@ class GraphView:
             numbers = display.latex(n.tree, self._num_leaf, self._num)
             M = self.s.values[n.name]
             rows.append(SimpleNamespace(name=n.name, sym=self.n.name(n.name), formula=formula, numbers=numbers,
-                                        value=self.val(M), rel=self.rel(M), same=numbers == formula))
+                                        value=self.val(M), rel=self.rel(M), same=numbers == formula,
+                                        entries=self._entries(n, M)))
         return rows
+
+    def _entries(self, n, M) -> list:
+        """--detail element: each entry of a vector or matrix node written out."""
+        if self._s.options.detail != "element" or M.shape == (1, 1):
+            return []
+        shapes = {x.name: x.shape for x in self.problem.nodes}
+
+        def entry(name, i, j):
+            return self.f.num(self.s.values[name][i, j])
+
+        out = []
+        for i in range(M.n):
+            for j in range(M.m):
+                index = f"{i + 1}" if M.m == 1 else f"{i + 1}{j + 1}" if max(M.n, M.m) < 10 else f"{i + 1},{j + 1}"
+                sym = self.n.name(n.name)
+                lhs = f"{{{sym}}}_{{{index}}}" if "_" in sym else f"{sym}_{{{index}}}"
+                x = M[i, j]
+                rel = "\\approx" if self.f.rounded(x) else "="
+                out.append(f"{lhs} = {display.expand(n.tree, i, j, entry, self._num, shapes)} {rel} {self.f.num(x)}")
+        return out
 
     # -- local derivatives (scalar edges) -----------------------------------
     def _scalar(self, name: str) -> bool:
