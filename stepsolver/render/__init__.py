@@ -20,6 +20,7 @@ from ..export.quiz import quiz_answer, quiz_tolerance
 from ..version import __version__
 from .environment import builtin_templates, environment, kind_template_dirs  # noqa: F401 - part of the interface
 from .numbers import DEFAULT_STYLE, Fmt, NumberStyle  # noqa: F401
+from .markup import has_hangul
 from .views import ProblemView, ReportView
 
 
@@ -56,6 +57,9 @@ def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
         "n": problems[0].n if problems else None,
         "opts": options,
         "version": __version__,
+        # user text in Hangul or CJK: the LaTeX preamble loads kotex (only then:
+        # kotex shifts a few math spacings)
+        "hangul": any(has_hangul(p.title) or has_hangul(getattr(p.problem, "description", None)) for p in problems),
     }
 
 

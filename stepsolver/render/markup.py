@@ -39,8 +39,9 @@ _TEXT_PUNCT = set("–—‘’“”…•€")
 def latex_escape(text: str) -> str:
     """Escape user text for LaTeX in one pass: each character is looked at
     once, so an escape is never escaped again (no \\input, \\write18 or
-    \\def survives).  Control characters are dropped; characters pdflatex
-    cannot typeset (Hangul, CJK, emoji ...) become '?'."""
+    \\def survives).  Control characters are dropped; Hangul and CJK pass
+    through (the document then loads kotex, see :func:`has_hangul`); other
+    characters pdflatex cannot typeset (emoji ...) become '?'."""
     out = []
     for ch in str(text):
         o = ord(ch)
@@ -56,9 +57,23 @@ def latex_escape(text: str) -> str:
             out.append(f"\\ensuremath{{\\{_GREEK[ch]}}}")
         elif ch in _LATEX_SYMBOLS:
             out.append(_LATEX_SYMBOLS[ch])
+        elif _is_cjk(o):
+            out.append(ch)
         else:
             out.append("?")
     return "".join(out)
+
+
+def _is_cjk(o: int) -> bool:
+    """Hangul syllables and jamo, CJK punctuation and ideographs: what kotex
+    typesets under pdflatex."""
+    return (0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F or 0x3000 <= o <= 0x303F
+            or 0x4E00 <= o <= 0x9FFF or 0xFF00 <= o <= 0xFFEF)
+
+
+def has_hangul(text) -> bool:
+    """Whether user text holds characters that need kotex in LaTeX."""
+    return any(_is_cjk(ord(ch)) for ch in str(text or ""))
 
 
 _CONTROL = {chr(o) for o in range(32) if chr(o) not in "\n\t"} | {chr(o) for o in range(0x7F, 0xA0)}

@@ -20,6 +20,16 @@ from ..errors import RenderError, ToolMissingError
 TIMEOUT = 120  # seconds
 
 
+def _has_sty(name: str) -> bool:
+    kpsewhich = shutil.which("kpsewhich")
+    if not kpsewhich:
+        return False
+    try:
+        return subprocess.run([kpsewhich, name], capture_output=True, text=True, timeout=20).stdout.strip() != ""
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def build_pdf(latex: str, timeout: int = TIMEOUT) -> bytes:
     pdflatex = shutil.which("pdflatex")
     latexmk = shutil.which("latexmk")
@@ -28,6 +38,11 @@ def build_pdf(latex: str, timeout: int = TIMEOUT) -> bytes:
             "--format pdf needs pdflatex (TeX Live), which is not installed; install it "
             "(Debian: texlive-latex-recommended texlive-fonts-recommended texlive-pictures lmodern) "
             "or use --format latex and compile the file yourself"
+        )
+    if "\\usepackage{kotex}" in latex and not _has_sty("kotex.sty"):
+        raise ToolMissingError(
+            "--format pdf of Hangul text needs kotex for pdflatex, which is not installed; install it "
+            "(Debian: texlive-lang-korean) or use --format latex, md, html or text, which carry the Hangul"
         )
     safe = ["-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode"]
     with tempfile.TemporaryDirectory(prefix="stepsolver-pdf-") as tmp:
