@@ -16,8 +16,11 @@ program; ``kinds.KINDS`` registers them.  Nothing here computes or prints.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterator, Protocol
+
+from .errors import LimitError, SolveError
 
 
 @dataclass(frozen=True, order=True)
@@ -157,3 +160,27 @@ def worked_keys(trace: Trace) -> Iterator[Key]:
         for q in trace.quantities(step):
             if q.asked:
                 yield q.key
+
+
+def problem_name(title: str | None, source: str | None, fallback: str) -> str:
+    """How a problem is named: its title, else its file's name, else ``fallback``."""
+    if title:
+        return title
+    if source:
+        return os.path.splitext(os.path.basename(source))[0]
+    return fallback
+
+
+class RoundedKeys:
+    """For a kind's view (with ``trace`` and ``problem``): the key of a
+    student who rounds every written value to N decimals, solved once per N
+    by the kind (None where that rounded chain cannot be worked)."""
+
+    def _rounded_key(self, places: int):
+        cache = self.__dict__.setdefault("_keys", {})
+        if places not in cache:
+            try:
+                cache[places] = self.trace.kind.solve_rounded(self.problem, places)
+            except (SolveError, LimitError):
+                cache[places] = None
+        return cache[places]

@@ -101,6 +101,13 @@ def test_every_markdown_fragment_passes_katex_strict(traces, flavor):
     assert not errors, errors[:5]
 
 
+def katex_errors(frags) -> list:
+    """KaTeX's strict verdict on each fragment: the errors only."""
+    out = subprocess.run(["node", str(ROOT / "tests" / "katex_check.js")], input=json.dumps(frags),
+                         capture_output=True, text=True, env=dict(os.environ, NODE_PATH=katex_node_path()))
+    return [e for e in json.loads(out.stdout) if e]
+
+
 @pytest.mark.skipif(shutil.which("node") is None or katex_node_path() is None, reason="node and the katex package are needed")
 def test_check_report_math_passes_katex_strict(tmp_path):
     answers = tmp_path / "a.toml"
@@ -108,9 +115,7 @@ def test_check_report_math_passes_katex_strict(tmp_path):
     r = run_cli("check", ROOT / "problems" / "sigmoid_2_2_2.toml", answers, "-f", "md")
     frags = math_fragments(r.stdout)
     assert len(frags) > 10
-    out = subprocess.run(["node", str(ROOT / "tests" / "katex_check.js")], input=json.dumps(frags),
-                         capture_output=True, text=True, env=dict(os.environ, NODE_PATH=katex_node_path()))
-    errors = [e for e in json.loads(out.stdout) if e]
+    errors = katex_errors(frags)
     assert not errors, errors[:3]
 
 
@@ -212,7 +217,5 @@ def test_graph_check_report_math_passes_katex_strict(tmp_path):
     r = run_cli("check", ROOT / "problems" / "graph_regularised_unit.toml", answers, "-f", "md")
     frags = math_fragments(r.stdout)
     assert len(frags) > 8
-    out = subprocess.run(["node", str(ROOT / "tests" / "katex_check.js")], input=json.dumps(frags),
-                         capture_output=True, text=True, env=dict(os.environ, NODE_PATH=katex_node_path()))
-    errors = [e for e in json.loads(out.stdout) if e]
+    errors = katex_errors(frags)
     assert not errors, errors[:3]

@@ -411,8 +411,8 @@ class ExactOps:
     def pow(self, a, p: int, r: int):
         if r == 1:
             if p < 0:
-                return self.div(exact.ONE, a ** (-p) if exact.is_rational(a) else _ipow(a, -p))
-            return a**p if exact.is_rational(a) else _ipow(a, p)
+                return self.div(exact.ONE, a ** (-p) if exact.is_rational(a) else int_power(a, -p))
+            return a**p if exact.is_rational(a) else int_power(a, p)
         if exact.sign(a) < 0:
             raise SolveError(f"{self.what}: fractional power of a negative number")
         if not a:
@@ -462,7 +462,7 @@ class ExactOps:
         return exact.Q(exact.sign(a))
 
 
-def _ipow(a, k: int):
+def int_power(a, k: int):
     """a**k for an Irr by repeated squaring of values (anchors kept)."""
     result, base = None, a
     while k:

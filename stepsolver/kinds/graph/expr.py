@@ -24,6 +24,7 @@ from ... import exact
 from ... import limits
 from ...errors import InputError, LimitError, SolveError
 from ...exact import ONE, ZERO, Mat, Q
+from ...functions.expr import int_power
 from ...tomlio import parse_number
 
 FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "abs": 1, "max": 2, "min": 2,
@@ -258,8 +259,8 @@ class Evaluator:
                 if num < 0:
                     if not a:
                         raise self.fail("division by zero (0 to a negative power)")
-                    return ONE / _ipow(a, -num)
-                return _ipow(a, num)
+                    return ONE / int_power(a, -num)
+                return int_power(a, num)
             if exact.sign(a) < 0:
                 raise self.fail("a fractional power of a negative number")
             if not a:
@@ -494,14 +495,3 @@ def _reduce_to(G: Mat, like: Mat) -> Mat:
 def Fr_value(q) -> float:
     """|q| as a float, large rationals included."""
     return abs(exact.numer(q)) / exact.denom(q) if exact.bits(q) < 2000 else float("inf")
-
-
-def _ipow(a, k: int):
-    result, base = None, a
-    while k:
-        if k & 1:
-            result = base if result is None else result * base
-        k >>= 1
-        if k:
-            base = base * base
-    return ONE if result is None else result

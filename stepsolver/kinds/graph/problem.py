@@ -15,13 +15,13 @@ before it is defined, a shape mismatch, a name defined twice.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 
 from ... import limits
 from ...errors import InputError, LimitError
 from ...exact import ONE, Mat
+from ...trace import problem_name
 from ...tomlio import (FloatText, check_keys, choose, describe, expect_table, nearest, parse_matrix, parse_number,
                        parse_string, parse_vector)
 from . import expr
@@ -67,11 +67,7 @@ class GraphProblem:
 
     @property
     def name(self) -> str:
-        if self.title:
-            return self.title
-        if self.source:
-            return os.path.splitext(os.path.basename(self.source))[0]
-        return "Graph"
+        return problem_name(self.title, self.source, "Graph")
 
     @property
     def by_name(self) -> dict:

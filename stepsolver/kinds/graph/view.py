@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ...errors import LimitError, RenderError, SolveError
+from ...errors import RenderError
 from ...exact import to_float
+from ...trace import RoundedKeys
 from . import display
 from .expr import ELEMENTWISE, Bin, Fn, Neg
 
@@ -52,7 +53,7 @@ def choose(name: str):
     return preset
 
 
-class GraphView:
+class GraphView(RoundedKeys):
     """One solved graph, as templates see it."""
 
     def __init__(self, trace, number: int, services):
@@ -346,16 +347,6 @@ class GraphView:
             return get
         return at
 
-    def _rounded_key(self, places: int):
-        cache = self.__dict__.setdefault("_keys", {})
-        if places not in cache:
-            from .engine import solve_rounded
-
-            try:
-                cache[places] = solve_rounded(self.problem, places)
-            except (SolveError, LimitError):
-                cache[places] = None
-        return cache[places]
 
 
 def _wrap(s: str) -> str:

@@ -7,7 +7,6 @@ the file and the TOML key path (``layers[2].bias``; array indices count from
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from ... import limits
@@ -15,6 +14,7 @@ from ...errors import InputError, LimitError
 from ...exact import ONE, Q, ZERO, Mat, q_str
 from ...functions import activations, losses
 from ...functions.activations import Activation
+from ...trace import problem_name
 from ...tomlio import (
     FloatText,
     check_keys,
@@ -103,11 +103,7 @@ class Problem:
 
     @property
     def name(self) -> str:
-        if self.title:
-            return self.title
-        if self.source:
-            return os.path.splitext(os.path.basename(self.source))[0]
-        return "Problem"
+        return problem_name(self.title, self.source, "Problem")
 
 
 def problem_from_dict(data: dict, source: str | None = None) -> Problem:

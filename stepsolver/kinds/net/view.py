@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ...errors import LimitError, SolveError
 from ...exact import to_float
+from ...trace import RoundedKeys
 from . import notation
 from .figure import layout
 
 
-class ProblemView:
+class ProblemView(RoundedKeys):
     """One solved network problem, as templates see it."""
 
     def __init__(self, trace, number: int, services):
@@ -135,17 +135,6 @@ class ProblemView:
             return get
         return at
 
-    def _rounded_key(self, places: int):
-        """The key of a student working to ``places`` decimals (cached)."""
-        cache = self.__dict__.setdefault("_keys", {})
-        if places not in cache:
-            from .engine import solve_rounded
-
-            try:
-                cache[places] = solve_rounded(self.problem, places)
-            except (SolveError, LimitError):
-                cache[places] = None
-        return cache[places]
 
     # -- conventions ---------------------------------------------------------
     @property
