@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from .errors import LimitError, SolveError
+from .lang import Text
 from .trace import Trace
 
 
@@ -41,7 +42,7 @@ def solve(problem, *, crosscheck: bool = True, round_places: int | None = None) 
         except (SolveError, LimitError) as exc:
             rounded = None
             trace = dataclasses.replace(trace, notes=trace.notes + (
-                f"The key rounded to {round_places} decimals cannot be worked: {exc.message}.",))
+                Text("note.rounded_key", places=round_places, reason=exc.message),))
         trace = dataclasses.replace(trace, rounded=rounded, round_places=round_places if rounded is not None else None)
     return Solution(trace)
 

@@ -147,8 +147,9 @@ class Kind(Protocol):
     def view(self, trace: Trace, number: int, services) -> Any:
         """What templates see of one solved problem (bound notation included)."""
 
-    def report_view(self, report) -> Any:
-        """What the check report's templates see of the kind."""
+    def report_view(self, report, tr) -> Any:
+        """What the check report's templates see of the kind; ``tr`` is the
+        report's language (stepsolver.lang.Messages)."""
 
     def variants(self, spec, count: int, seed: int, **options) -> list[str]:
         """Problem texts of distinct variants for a class."""

@@ -13,6 +13,7 @@ floor below, never one above):
     answers                   (a student's written values, kind-neutral)
     trace, tomlio, output (writing files, the progress line)
     exact/
+    lang/                     (the sentences of every language; engine code names them by key)
     errors, limits, version
 
 and besides: a kind imports no render/, export/ or marking/ (they reach it
@@ -38,6 +39,7 @@ FLOORS = {
     "answers": 4,
     "trace": 3, "tomlio": 3, "output": 3,
     "exact": 2,
+    "lang": 1.5,
     "errors": 1, "limits": 1, "version": 1,
 }
 # (importer's room, imported room): forbidden although the floors allow it

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from ..exact import exact_text, json_float as _jfloat
+from ..lang import messages
 from ..trace import in_record_order
 
 
@@ -17,6 +18,12 @@ def trace_to_dict(trace) -> dict:
 
 def json_document(traces, options=None, files: dict | None = None) -> str:
     data = [trace_to_dict(t) for t in traces]
+    lang = getattr(options, "lang", None)
+    if lang and lang != "en":  # the notes are prose: in the document's language
+        tr = messages(lang)
+        for d, t in zip(data, traces):
+            if "notes" in d:
+                d["notes"] = [tr.text(x) for x in t.notes]
     out = data[0] if len(data) == 1 else data
     return dumps(out) + "\n"
 

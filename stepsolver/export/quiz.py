@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ..exact import decimal_text, denom, is_rational, terminating_places, to_float
+from ..lang import Text
 
 
 def quiz_answer(v) -> str:
@@ -44,9 +45,9 @@ def unaskable(v) -> str | None:
         return None
     fv = abs(to_float(v))
     if fv < QUIZ_TINY:
-        return "too small for a quiz number"
+        return Text("quiz.too_small")
     if fv == float("inf"):
-        return "too large for a quiz number"
+        return Text("quiz.too_large")
     return None
 
 
@@ -111,10 +112,10 @@ def blanks(item, custom=None) -> list:
             else:
                 tol, dec = blank_tolerance(v, item.bounds[i][j], item.rounded(i, j))
                 if tol is None:
-                    row.append(_given(v, "the change is too small for a quiz number to show"))
+                    row.append(_given(v, Text("quiz.change_too_small")))
                     continue
                 if tol < QUIZ_RESOLUTION * abs(to_float(v)):
-                    row.append(_given(v, "too many digits for a quiz number to check"))
+                    row.append(_given(v, Text("quiz.too_many_digits")))
                     continue
             row.append(SimpleNamespace(answer=quiz_answer(v), tolerance=repr(tol), decimals=dec, given=False))
         rows.append(row)

@@ -26,6 +26,7 @@ from typing import Callable
 from .. import exact
 from ..errors import InputError
 from ..exact import MP, ONE, ZERO, Q, Irr, is_rational, q_latex, q_str
+from ..lang import Text
 
 
 def _sub(template: str, **kw) -> str:
@@ -55,8 +56,10 @@ class Activation:
     tex_deriv = "1"
     #: LaTeX derivative in terms of ${a} (the output), or None
     tex_deriv_a: str | None = None
-    #: convention at a kink, as a sentence, or None
+    #: convention at a kink, as a sentence (a lang.Text), or None
     convention: str | None = None
+    #: the rule of that convention in symbols (relu'(0) = 0)
+    kink_rule: str | None = None
     #: piecewise: the float cross-check takes its branch from the exact z
     piecewise = False
     #: acts on a whole column (softmax) rather than entry by entry
@@ -103,7 +106,8 @@ class Activation:
         return None if self.tex_deriv_a is None else _sub(self.tex_deriv_a, a=a)
 
     def describe(self) -> str:
-        return self.name
+        """What the outputs call it (a lang.Text: the name in English)."""
+        return Text(f"act.{self.name}")
 
     def apply_tex(self, arg: str) -> str:
         return f"{self.tex_name}\\left({arg}\\right)"
@@ -236,7 +240,8 @@ class ReLU(Activation):
     tex_name = r"\operatorname{ReLU}"
     tex_def = r"\max(0, ${z})"
     tex_deriv = r"\begin{cases} 1 & ${z} > 0 \\ 0 & ${z} \le 0 \end{cases}"
-    convention = "relu'(0) = 0: at the kink z = 0 the derivative is taken as 0"
+    convention = Text("net.conv.kink_relu")
+    kink_rule = "relu'(0) = 0"
     piecewise = True
 
     def value(self, z):
@@ -263,7 +268,8 @@ class LeakyReLU(Activation):
         s = q_latex(slope)
         self.tex_def = r"\begin{cases} ${z} & ${z} > 0 \\ " + s + r"\,${z} & ${z} \le 0 \end{cases}"
         self.tex_deriv = r"\begin{cases} 1 & ${z} > 0 \\ " + s + r" & ${z} \le 0 \end{cases}"
-        self.convention = f"leaky_relu'(0) = {q_str(slope)}: at the kink z = 0 the derivative is taken as the slope"
+        self.convention = Text("net.conv.kink_leaky_relu", slope=q_str(slope))
+        self.kink_rule = f"leaky_relu'(0) = {q_str(slope)}"
 
     def value(self, z):
         return z if z > 0 else self.slope * z
@@ -278,7 +284,7 @@ class LeakyReLU(Activation):
         return xp.where(zsign > 0, xp.ones_like(z), xp.const(self.slope) * xp.ones_like(z))
 
     def describe(self) -> str:
-        return f"leaky_relu (slope {q_str(self.slope)})"
+        return Text("act.leaky_relu", slope=q_str(self.slope))
 
 
 class Softplus(Activation):
@@ -449,7 +455,7 @@ class Custom(Activation):
         return self.expression.deriv_latex(z)
 
     def describe(self) -> str:
-        return f"g(x) = {self.text}"
+        return Text("act.custom", text=self.text)
 
 
 def _zdesc(z) -> str:

@@ -16,6 +16,7 @@ from typing import Callable
 from .. import exact
 from ..errors import SolveError
 from ..exact import ONE, ZERO, Q, q_latex, q_str
+from ..lang import Text
 
 
 def ln(x, what: Callable[[], str]):
@@ -53,7 +54,16 @@ class Loss:
     #: whether tex_grad_vec reads well with matrices substituted
     grad_subst = True
     #: one-line statement of the factor convention
-    factor_note = ""
+    @property
+    def title(self) -> str:
+        """What the outputs call the loss (a lang.Text: its name in English)."""
+        return Text(f"loss.{self.name}")
+
+    @property
+    def factor_note(self) -> str:
+        """One-line statement of the factor convention (a lang.Text)."""
+        return Text(f"loss.note.{self.name}")
+
     #: name of the required output activation, if any
     requires_output: str | None = None
     #: the loss takes the log of the outputs (cross-entropies)
@@ -114,7 +124,6 @@ class HalfSSE(Loss):
     tex_outer = r"\frac{1}{2}"
     tex_grad = r"${a} - ${t}"
     tex_grad_vec = r"${a} - ${t}"
-    factor_note = "half_sse carries the factor 1/2, so its derivative is a - t"
 
     def terms(self, a, t, what):
         return [(x - y) * (x - y) for x, y in zip(a, t)]
@@ -139,7 +148,6 @@ class SSE(Loss):
     tex_outer = r""
     tex_grad = r"2\left(${a} - ${t}\right)"
     tex_grad_vec = r"2\left(${a} - ${t}\right)"
-    factor_note = "sse has no factor 1/2, so its derivative is 2(a - t)"
 
     def terms(self, a, t, what):
         return [(x - y) * (x - y) for x, y in zip(a, t)]
@@ -161,7 +169,6 @@ class MSE(Loss):
     tex_outer = r"\frac{1}{${n}}"
     tex_grad = r"\frac{2}{n}\left(${a} - ${t}\right)"
     tex_grad_vec = r"\frac{2}{${n}}\left(${a} - ${t}\right)"
-    factor_note = "mse averages over the n outputs, so its derivative is (2/n)(a - t)"
 
     def terms(self, a, t, what):
         return [(x - y) * (x - y) for x, y in zip(a, t)]
@@ -188,7 +195,6 @@ class CrossEntropy(Loss):
     tex_grad = r"-\frac{${t}}{${a}}"
     tex_grad_vec = r"-${t} \oslash ${a}"
     grad_subst = False
-    factor_note = "cross_entropy has no extra factor; terms with t_k = 0 contribute 0"
     requires_output = "softmax"
     uses_logs = True
 
@@ -231,7 +237,6 @@ class BinaryCrossEntropy(Loss):
     tex_grad = r"\frac{${a} - ${t}}{${a}\left(1 - ${a}\right)}"
     tex_grad_vec = r"\left(${a} - ${t}\right) \oslash \left(${a} \odot \left(1 - ${a}\right)\right)"
     grad_subst = False
-    factor_note = "binary_cross_entropy has no extra factor; a term whose coefficient t or 1 - t is 0 contributes 0"
     uses_logs = True
 
     def terms(self, a, t, what):

@@ -48,7 +48,8 @@ from ..errors import LimitError, SolveError
 from ..exact import Q, Irr, Mat, is_rational, round_half_away, to_mpf
 from ..trace import Key
 from ..answers import AnswerSheet, Given
-from .report import HINTS, Hint, Item, Report
+from ..lang import Text, english
+from .report import Hint, Item, Report
 from .rules import DefaultRule, half_unit
 
 # ------------------------------------------------------------- the replay
@@ -193,13 +194,21 @@ class Marker:
         except (exact.Uncertain, ValueError, OverflowError):
             return False
 
+    def _sentence(self, code: str):
+        """The sentence of a slip: the kind's own (``hint.KIND.CODE``), the
+        common one (``hint.CODE``), or, for a kind registered from outside,
+        its ``hints`` table (code -> sentence)."""
+        kind = getattr(self.trace.kind, "name", "")
+        for key in (f"hint.{kind}.{code}", f"hint.{code}"):
+            if english().has(key):
+                return Text(key)
+        return getattr(self.trace.kind, "hints", {})[code]
+
     def _hint(self, codes) -> Hint:
-        """The slip named by its code; a kind may bring hints of its own
-        (``kind.hints``: code -> sentence) beside the common ones."""
-        hints = {**HINTS, **getattr(self.trace.kind, "hints", {})}
-        text = hints[codes[0]]
+        """The slip named by its code, and the next one that gives the same number."""
+        text = self._sentence(codes[0])
         if len(codes) > 1:
-            text += " (The same number also results if: " + hints[codes[1]][0].lower() + hints[codes[1]][1:].rstrip(".") + ".)"
+            text = Text("hint.with_also", first=text, also=self._sentence(codes[1]))
         return Hint(codes[0], text, tuple(codes[1:]))
 
     def close(self, g: Given, v) -> bool:
@@ -289,8 +298,7 @@ class Marker:
                     needed = self._invisible_update(g, old[i, j], tv)
                     if needed is not None:
                         verdict = "imprecise"
-                        hint = Hint("too_few_decimals", f"The update changes this value by less than half a unit "
-                                    f"of the digits written; write at least {needed} decimals to show it.")
+                        hint = Hint("too_few_decimals", Text("hint.too_few_decimals", count=needed))
                 follow = variants[-1].pts[i, j] if variants else None
                 allowance = self.rule.tolerance(g, tv)
                 if variants and not is_rational(variants[-1].balls[i, j]):

@@ -1,8 +1,9 @@
 """What ``check`` reports: one :class:`Item` per answered entry, its verdict
 and the slip named (:class:`Hint`), gathered in a :class:`Report`.
 
-Kind-neutral data; the prose of the hints lives here until the language
-tables take it over.
+Kind-neutral data.  A hint's sentence is a lang.Text (``hint.CODE`` in the
+language tables, ``hint.KIND.CODE`` for a kind's own), written in the
+report's language when it is rendered.
 """
 
 from __future__ import annotations
@@ -11,26 +12,15 @@ from dataclasses import dataclass, field
 
 from ..answers import Given
 from ..exact import MP, exact_text, to_float, to_mpf
+from ..lang import english
 from ..trace import Key
 
 # ------------------------------------------------------------- hints
-HINTS = {
-    "missing_activation_derivative": "This δ leaves out the factor g′(z): δ = ∂J/∂a ⊙ g′(z).",
-    "derivative_at_a": "The derivative g′ was evaluated at a instead of at z (for the sigmoid, σ′(z) = a(1 − a), not σ′(a)).",
-    "missing_transpose": "Backpropagation multiplies by the transpose: δ^[l] = (W^[l+1])ᵀ δ^[l+1] ⊙ g′(z^[l]), not W^[l+1] δ^[l+1].",
-    "used_updated_weights": "δ was propagated through weights already updated in this step; every gradient of one update uses the weights from before it.",
-    "wrong_update_sign": "The update moves against the gradient: W ← W − η ∂J/∂W, not W + η ∂J/∂W.",
-    "missing_learning_rate": "The gradient must be scaled by the learning rate: W ← W − η ∂J/∂W, not W − ∂J/∂W.",
-    "missing_batch_factor": "The batch factor 1/m is left out or applied twice: J is the mean over the m examples, so 1/m enters once.",
-    "loss_factor": "The constant factor of the loss is off (the 1/2 of ½Σ(a − t)², the 2 of its derivative, or the 1/n of the mean).",
-    "bias_not_summed": "The bias gradient sums δ over all the examples of the batch, not one example's δ.",
-    # beyond the issue's catalogue, checked after it
-    "sign_error": "The sign is flipped: ∂L/∂a = a − t, not t − a.",
-    "missing_bias": "The bias b was left out of z = W a + b.",
-    "activation_not_applied": "The activation was not applied: a = g(z), not z.",
-    "missing_l2": "The L2 term λW was left out of the weight gradient (or (λ/2)Σ‖W‖² out of J).",
-    "not_updated": "This is the value from before the update: W ← W − η ∂J/∂W changes it.",
-}
+#: the slips check names for every kind; their sentences are ``hint.CODE``
+#: in the language tables (stepsolver/lang/)
+HINTS = ("missing_activation_derivative", "derivative_at_a", "missing_transpose", "used_updated_weights",
+         "wrong_update_sign", "missing_learning_rate", "missing_batch_factor", "loss_factor", "bias_not_summed",
+         "sign_error", "missing_bias", "activation_not_applied", "missing_l2", "not_updated")
 
 
 @dataclass(frozen=True)
@@ -85,12 +75,14 @@ class Report:
     def first_wrong(self) -> Item | None:
         return next((it for it in self.items if it.verdict == "wrong"), None)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, tr=None) -> dict:
+        """The JSON report; prose (the rule, the hints) in ``tr``'s language."""
+        tr = tr or english()
         # how the kind names the part of the exercise: "layer" (a network), "node" (a graph)
         where = getattr(self.trace.kind, "where_key", "layer")
         return {
             "ok": self.ok,
-            "rule": self.rule.describe(),
+            "rule": tr.text(self.rule.describe()),
             "counts": self.counts,
             "items": [
                 {
@@ -103,7 +95,7 @@ class Report:
                     "expected": expected_text(it.expected),
                     "expected_value": _jf(it.expected),
                     "verdict": it.verdict,
-                    "hint": ({"code": it.hint.code, "text": it.hint.text} | ({"also": list(it.hint.also)} if it.hint.also else {}))
+                    "hint": ({"code": it.hint.code, "text": tr.text(it.hint.text)} | ({"also": list(it.hint.also)} if it.hint.also else {}))
                     if it.hint else None,
                     "allowance": None if it.allowance is None else _jf(it.allowance),
                 }

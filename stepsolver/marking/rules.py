@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import exact
 from ..exact import MP, Q, is_rational, q_str, round_half_away, to_mpf
 from ..answers import Given
+from ..lang import Text
 
 
 def half_unit(g: Given):
@@ -43,11 +44,7 @@ class DefaultRule:
     key = "default"
 
     def describe(self) -> str:
-        return (
-            "a fraction must equal the value exactly; a decimal must lie within half a unit of the last place the "
-            "sheet was worked to (counting at least 2 places), plus what the rounding of your own earlier values "
-            "can explain (0.96 accepts 0.958; 8 does not accept 7.9)"
-        )
+        return Text("rule.default")
 
     def tolerance(self, g: Given, v):
         from flint import arb
@@ -80,7 +77,7 @@ class ToleranceRule(DefaultRule):
         return v is not None and bool(_distance(g.q, v) <= self.tolerance(g, v))
 
     def describe(self) -> str:
-        return f"|given - value| <= {_qs(self.atol)} + {_qs(self.rtol)} * |value| (--atol {_qs(self.atol)}, --rtol {_qs(self.rtol)})"
+        return Text("rule.tolerance", atol=_qs(self.atol), rtol=_qs(self.rtol))
 
     def tolerance(self, g: Given, v):
         from flint import arb
@@ -98,7 +95,7 @@ class SigFigsRule(DefaultRule):
         return v is not None and bool(_distance(g.q, v) <= self.tolerance(g, v))
 
     def describe(self) -> str:
-        return f"the given value must agree with the true value to {self.n} significant figures (--sig-figs {self.n})"
+        return Text("rule.sig_figs", n=self.n)
 
     def tolerance(self, g: Given, v):
         from flint import arb

@@ -17,6 +17,7 @@ from typing import Callable
 from ..errors import RenderError
 from ..export.data import csv_document, dumps, json_document
 from ..export.quiz import quiz_answer, quiz_tolerance
+from ..lang import messages
 from ..version import __version__
 from .environment import builtin_templates, environment, kind_template_dirs  # noqa: F401 - part of the interface
 from .numbers import DEFAULT_STYLE, Fmt, NumberStyle  # noqa: F401
@@ -33,6 +34,8 @@ class RenderOptions:
     detail: str = "matrix"
     sheet: str = "answers"  # answers | questions | both
     flavor: str = "plain"
+    #: the language of the prose (stepsolver/lang/*.toml)
+    lang: str = "en"
     figures: str = "auto"  # auto | inline | none (Markdown: files next to -o, else a data URI)
     #: Markdown written to a file: pictures go to '<prefix>-network-N.svg' beside it
     figure_prefix: str | None = None
@@ -44,7 +47,8 @@ class RenderOptions:
 def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
     f = Fmt(options.style)
     env = _environment(options, traces)
-    services = SimpleNamespace(env=env, f=f, options=options, files=files)
+    tr = messages(options.lang)
+    services = SimpleNamespace(env=env, f=f, options=options, files=files, tr=tr)
     problems = [ProblemView(t, i, services) for i, t in enumerate(traces, 1)]
     return {
         "memo": {},  # blocks a template renders once and reuses (the conventions of like problems)
@@ -57,9 +61,12 @@ def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
         "n": problems[0].n if problems else None,
         "opts": options,
         "version": __version__,
+        "tr": tr,
+        "lang": tr.lang,
         # user text in Hangul or CJK: the LaTeX preamble loads kotex (only then:
         # kotex shifts a few math spacings)
-        "hangul": any(has_hangul(p.title) or has_hangul(getattr(p.problem, "description", None)) for p in problems),
+        "hangul": tr.lang == "ko" or any(has_hangul(p.title) or has_hangul(getattr(p.problem, "description", None))
+                                         for p in problems),
     }
 
 
@@ -126,7 +133,7 @@ def render_report(report, fmt: str, options: RenderOptions | None = None) -> str
 
     options = options or RenderOptions()
     if fmt == "json":
-        return dumps(report.to_dict()) + "\n"
+        return dumps(report.to_dict(messages(options.lang))) + "\n"
     names = {"md": "check/report.md.j2", "text": "check/report.txt.j2"}
     if fmt not in names:
         raise RenderError(f"unknown report format {fmt!r} (known: md, text, json)")
@@ -134,7 +141,7 @@ def render_report(report, fmt: str, options: RenderOptions | None = None) -> str
     try:
         tpl = env.get_template(names[fmt])
         ctx = _context([report.trace], options)
-        ctx["r"] = ReportView(report)
+        ctx["r"] = ReportView(report, ctx["tr"])
         return tidy(tpl.render(**ctx))
     except jinja2.TemplateError as exc:
         raise RenderError(f"template {names[fmt]}: {exc}") from None
@@ -150,6 +157,6 @@ def render_blank(trace, options: RenderOptions | None = None) -> str:
     name = f"{trace.kind.templates}/blank.toml.j2"
     view["several"] = len(view["steps"]) > 1
     try:
-        return tidy(env.get_template(name).render(b=view, blank=trace.kind.blank_value))
+        return tidy(env.get_template(name).render(b=view, blank=trace.kind.blank_value, tr=messages(options.lang)))
     except jinja2.TemplateError as exc:
         raise RenderError(f"template {name}: {exc}") from None

@@ -110,6 +110,7 @@ def environment(user_dir: str | None = None, kind_dirs: tuple[str, ...] = ()):
     env.filters["indent_text"] = textmath.indent
     env.filters["wrap_text"] = textmath.wrap
     env.filters["plain_text"] = textmath.plain
+    env.filters["text_width"] = textmath.width
     env.globals["text_table"] = textmath.table
     env.globals["point"] = lambda x, y: f"({float(x):.1f},{float(y):.1f})"
     env.globals["md_image"] = lambda alt, url: f"![{alt}]({url})"

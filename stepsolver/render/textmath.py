@@ -118,6 +118,13 @@ def _convert(s: str) -> str:
             b = _convert(body)
             out.append(b[:1] + ("\u0304" if s[i + 1] == "b" else "\u0302") + b[1:])
             i = j
+        elif s.startswith(r"\begin{bmatrix}", i) and r"\end{bmatrix}" in s[i:]:
+            # a matrix inside a line of text: its rows on one line, [1 2; 0 1]
+            j = s.index(r"\end{bmatrix}", i)
+            rows = [r for r in s[i + len(r"\begin{bmatrix}"):j].split(r"\\")]
+            cells = ["  ".join(_convert(c).strip() for c in r.split("&")) for r in rows]
+            out.append("[" + "; ".join(c for c in cells if c) + "]")
+            i = j + len(r"\end{bmatrix}")
         elif s.startswith(r"\sqrt{", i):
             body, j = _group(s, i + 5)
             out.append("√" + _wrap(_convert(body)))
@@ -289,14 +296,37 @@ def display(tex: str) -> str:
 
 
 # ------------------------------------------------------------- helpers
+def _width(text) -> int:
+    """Columns a string takes in a terminal: Hangul, CJK and other wide
+    characters take two.  (Other text counts its code points, as it always
+    has, so English output is unchanged.)"""
+    import unicodedata
+
+    s = str(text)
+    if s.isascii():
+        return len(s)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def _has_wide(text: str) -> bool:
+    import unicodedata
+
+    return not text.isascii() and any(unicodedata.east_asian_width(c) in "WF" for c in text)
+
+
+def _ljust(text, w: int) -> str:
+    s = str(text)
+    return s + " " * (w - _width(s))
+
+
 def table(header: list, rows: list) -> str:
-    """A plain-text table with aligned columns."""
+    """A plain-text table with aligned columns (by display width)."""
     cols = list(zip(*([header] + rows))) if rows else [[h] for h in header]
-    widths = [max(len(str(c)) for c in col) for col in cols]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    widths = [max(_width(c) for c in col) for col in cols]
+    lines = ["  ".join(_ljust(c, w) for c, w in zip(header, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for r in rows:
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+        lines.append("  ".join(_ljust(c, w) for c, w in zip(r, widths)).rstrip())
     return "\n".join(lines)
 
 
@@ -306,14 +336,30 @@ def indent(text: str, width: int = 4) -> str:
 
 
 def wrap(text: str, hang: int = 0, width: int = 100) -> str:
-    """Wrap a paragraph; continuation lines indented by ``hang``."""
+    """Wrap a paragraph; continuation lines indented by ``hang``.  Text
+    with wide characters (Hangul) is wrapped by display width."""
     import textwrap
 
     paras = str(text).split("\n\n")
     return "\n\n".join(
         textwrap.fill(" ".join(p.split()), width=width, subsequent_indent=" " * hang, break_on_hyphens=False)
+        if not _has_wide(p) else _wrap_wide(p.split(), hang, width)
         for p in paras
     )
+
+
+def _wrap_wide(words: list, hang: int, limit: int) -> str:
+    lines, line, used = [], "", 0
+    for w in words:
+        ww = _width(w)
+        if line and used + 1 + ww > limit:
+            lines.append(line)
+            line, used = " " * hang + w, hang + ww
+        else:
+            line, used = (line + " " + w, used + 1 + ww) if line else (w, ww)
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -323,3 +369,6 @@ def plain(text: str) -> str:
     """User text for a terminal: control characters (escape sequences,
     bidirectional overrides) removed."""
     return _CONTROL.sub("", str(text))
+
+
+width = _width

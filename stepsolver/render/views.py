@@ -45,7 +45,7 @@ class ProblemView:
     @property
     def exercise(self) -> str:
         """The exercise a variant belongs to: its title without '(variant N)'."""
-        return re.sub(r"\s*\(variant \d+\)\s*$", "", self.title) or self.title
+        return re.sub(r"\s*\((?:variant|변형) \d+\)\s*$", "", self.title) or self.title
 
     def template(self, name: str) -> str:
         """The kind's template of that name: 'net/solution.j2'."""
@@ -82,7 +82,7 @@ class ProblemView:
                 for i in range(Me.n):
                     for j in range(Me.m):
                         ev, rv = f.fixed(Me[i, j], N), f.fixed(Mr[i, j], N)
-                        rows.append((q.label, "" if scalar else f"({i + 1}, {j + 1})", ev, rv, ev != rv))
+                        rows.append((self._services.tr.text(q.label), "" if scalar else f"({i + 1}, {j + 1})", ev, rv, ev != rv))
             out.append((s_exact.index, rows))
         return out
 
@@ -98,17 +98,18 @@ class ReportView:
 
     MARKS = {"correct": "✓", "wrong": "✗", "carried": "↪", "imprecise": "…"}
 
-    def __init__(self, report):
+    def __init__(self, report, tr):
         self.report = report
+        self.tr = tr
         self.trace = report.trace
         self.problem = report.trace.problem
         self.items = report.items
         self.counts = report.counts
         self.first_wrong = report.first_wrong
-        self.rule = report.rule.describe()
+        self.rule = tr.text(report.rule.describe())
         self.title = self.problem.name
         self.several_steps = len(self.trace.steps) > 1
-        self._kind_view = self.trace.kind.report_view(report)
+        self._kind_view = self.trace.kind.report_view(report, tr)
         by_step: dict[int, list] = {}
         for it in self.items:
             by_step.setdefault(it.step, []).append(it)
@@ -128,11 +129,11 @@ class ReportView:
 
     def note(self, it) -> str:
         if it.verdict == "carried":
-            return "follows from your earlier answers"
+            return self.tr("check.note_carried")
         if it.verdict == "imprecise":
-            return f"write at least {it.decimals_needed} decimals to show this update (no mark)"
+            return self.tr("check.note_imprecise", count=it.decimals_needed)
         if it.verdict == "wrong" and it.hint:
-            return f"{it.hint.code}: {it.hint.text}"
+            return self.tr("check.note_hint", code=it.hint.code, text=it.hint.text)
         return ""
 
     @staticmethod

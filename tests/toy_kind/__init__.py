@@ -149,7 +149,7 @@ class ToyKind:
     def view(self, trace, number, services):
         return ToyView(trace, number)
 
-    def report_view(self, report):
+    def report_view(self, report, tr):
         return ToyReportParts()
 
     def variants(self, spec, count, seed, **options):

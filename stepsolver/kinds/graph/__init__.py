@@ -18,7 +18,6 @@ class GraphKind:
     trace_type = GraphTrace
     problem_type = GraphProblem
     templates = "graph"
-    hints = answers.HINTS
     where_key = "node"  # check's JSON names an item's node
 
     def load(self, data: dict, source: str | None = None) -> GraphProblem:
@@ -53,8 +52,8 @@ class GraphKind:
     def view(self, trace, number: int, services):
         return view.GraphView(trace, number, services)
 
-    def report_view(self, report):
-        return view.ReportParts(report)
+    def report_view(self, report, tr):
+        return view.ReportParts(report, tr)
 
     def variants(self, spec, count: int, seed: int, **options) -> list[str]:
         from . import variants

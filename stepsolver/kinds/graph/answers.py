@@ -1,4 +1,4 @@
-"""A graph's answers file, its blank sheet, and the hints of its slips.
+"""A graph's answers file, its blank sheet, and the codes of its slips.
 
     decimals = 2          # optional: the sheet was worked to 2 decimals
     [values]              # node values, by name
@@ -22,15 +22,10 @@ from ...trace import Key
 TOP_KEYS = ("decimals", "values", "grads", "new")
 TABLES = {"values": "value", "grads": "grad", "new": "new"}
 
-HINTS = {
-    "missing_path": "A path was left out: v̄ sums c̄ · ∂c/∂v over every child c of v, and v has another child.",
-    "local_at_wrong_point": "The local derivative was taken at the wrong point (for σ, σ′(z) = y(1 − y) with y = σ(z), not σ′(y)).",
-    "wrong_step_sign": "The step went the wrong way: descent is p − η p̄, ascent p + η p̄.",
-    "missing_learning_rate": "The gradient must be scaled by the learning rate: p ← p − η p̄, not p − p̄.",
-    "not_updated": "This is the value from before the update: p ← p − η p̄ changes it.",
-    "missing_local_derivative": "The local derivative was left out: the term is c̄ · ∂c/∂v, not c̄ alone.",
-    "forgot_upstream": "The upstream gradient c̄ was left out: the term is c̄ · ∂c/∂v, not ∂c/∂v alone.",
-}
+#: the slips of a graph check names; their sentences are ``hint.graph.CODE``
+#: in the language tables (stepsolver/lang/)
+HINTS = ("missing_path", "local_at_wrong_point", "wrong_step_sign", "missing_learning_rate", "not_updated",
+         "missing_local_derivative", "forgot_upstream")
 
 
 def answers_from_dict(data: dict, trace) -> AnswerSheet:

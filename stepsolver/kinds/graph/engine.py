@@ -24,6 +24,7 @@ import dataclasses
 from ... import exact
 from ...errors import LimitError, SolveError
 from ...exact import ZERO, Mat
+from ...lang import Text
 from .expr import ELEMENTWISE, Bin, Evaluator, Fn
 from .trace import GraphStep, GraphTrace
 
@@ -160,8 +161,7 @@ def solve_exact(problem, rnd=None) -> GraphTrace:
                 continue
             if trace is not None:
                 return dataclasses.replace(trace, precision=prec, notes=trace.notes + (
-                    f"Some values could not be certified to {exact.TARGET_BITS} bits at {prec} bits of working "
-                    "precision; their digits are shown as far as they are certain.",))
+                    Text("note.uncertified", target=exact.TARGET_BITS, bits=prec),))
             raise LimitError(f"the graph's values cancel beyond {exact.MAX_PRECISION} bits of working precision, "
                              "stepsolver's limit")
         prec = min(2 * prec, exact.MAX_PRECISION)

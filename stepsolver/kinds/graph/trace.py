@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...exact import Mat
+from ...lang import Text
 from ...trace import Key, Quantity, Trace
 
 
@@ -52,11 +53,11 @@ def quantities(trace: GraphTrace, step: GraphStep) -> list[Quantity]:
             children = tuple((c, step.grads[c]) for (c, v) in step.contrib if v == n.name)
             out.append(Quantity(Key(step.index, n.name, "grad"), step.grads[n.name],
                                 "seed" if n.name == p.output else "grad", children, n.name != p.output,
-                                rec(n.name, "grad"), f"grad {n.name}"))
+                                rec(n.name, "grad"), Text("label.grad", name=n.name)))
     if p.update is not None:
         eta = p.update.learning_rate
         for name in p.update.params:
             out.append(Quantity(Key(step.index, name, "new"), step.new[name], "update",
                                 (("old", step.values[name]), ("grad", step.grads[name]), ("eta", Mat([[eta]]))),
-                                True, rec(name, "new"), f"new {name}"))
+                                True, rec(name, "new"), Text("label.new", name=name)))
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ...lang import messages
 from ...errors import InputError, LimitError, SolveError, StepsolverError
 from ...exact import Mat, decimal_text, denom, is_rational, terminating_places
 from . import engine, numeric
@@ -28,8 +29,9 @@ class GraphSpec:
     step: object
     decimals: int = 4
     allow_kinks: bool = False
-    title: str = "Computation graph exercise"
+    title: str | None = None  # None: "Computation graph exercise" in ``lang``
     command: str = ""
+    lang: str = "en"
 
 
 def _grid(low, high, step) -> list:
@@ -131,7 +133,9 @@ def generate(spec: GraphSpec, count: int, seed: int, max_tries: int = 50_000, pr
             continue
         if not _nice(trace, spec.decimals, spec.allow_kinks):
             continue
-        texts.append(problem_text(cand, f"{spec.title} (variant {len(texts) + 1})", spec.command))
+        tr = messages(spec.lang)
+        title = spec.title if spec.title is not None else tr.t("variant.graph_title")
+        texts.append(problem_text(cand, tr.t("variant.title", title=title, number=len(texts) + 1), spec.command))
         if progress is not None:
             progress(len(texts))
     return texts

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from ...errors import RenderError
 from ...exact import to_float
+from ...lang import Text
 from ...trace import RoundedKeys
 from . import display
 from .expr import ELEMENTWISE, Bin, Fn, Neg
@@ -257,28 +258,24 @@ class GraphView(RoundedKeys):
         used = self.functions_used
         out = []
         seed_all_one = all(x == 1 for x in p.seed.entries())
-        out.append(f"The backward pass starts from the output {display.name_text(p.output, p.symbols)} with its "
-                   f"upstream gradient {'1' if seed_all_one and p.seed.shape == (1, 1) else 'given as the seed' if not seed_all_one else 'all ones'}; "
-                   "every other gradient is the sum, over the node's children c, of the child's gradient times ∂c/∂v.")
+        start = "one" if seed_all_one and p.seed.shape == (1, 1) else "seed" if not seed_all_one else "ones"
+        out.append(Text(f"graph.conv.start_{start}", output=display.name_text(p.output, p.symbols)))
         if any(not self._scalar(n.name) for n in p.nodes):
-            out.append("+, −, *, / and the functions act entry by entry (a scalar with every entry); @ is the matrix "
-                       "product and T(v) the transpose; vectors are columns.")
+            out.append(Text("graph.conv.entrywise"))
         if "relu" in used:
-            out.append("relu′(0) = 0.")
+            out.append(Text("graph.conv.relu"))
         if "abs" in used:
-            out.append("abs′(0) = 0.")
+            out.append(Text("graph.conv.abs"))
         if used & {"max", "min"}:
-            out.append("A tie of max or min sends the gradient to the first argument.")
+            out.append(Text("graph.conv.tie"))
         if p.update is not None:
-            out.append("One step of gradient " + ("descent: each parameter moves by −η times its gradient"
-                                                  if p.update.direction == "descent"
-                                                  else "ascent: each parameter moves by +η times its gradient") + ".")
+            out.append(Text(f"graph.conv.{p.update.direction}"))
         return out
 
     @property
     def kink_notes(self) -> list[str]:
-        return [f"At node {display.name_text(node, self.problem.symbols)}, {fn} meets its kink or a tie exactly, so "
-                "the convention applies there." for node, fn in self.s.kinks]
+        return [Text("graph.conv.kink_note", node=display.name_text(node, self.problem.symbols), fn=fn)
+                for node, fn in self.s.kinks]
 
     # -- the picture -------------------------------------------------------
     def figure_for(self):
@@ -289,10 +286,10 @@ class GraphView(RoundedKeys):
         return self._fig
 
     def figure_svg(self) -> str:
-        return self._s.env.get_template("graph/figures/graph.svg.j2").render(fig=self.figure_for(), f=self.f).strip()
+        return self._s.env.get_template("graph/figures/graph.svg.j2").render(fig=self.figure_for(), f=self.f, tr=self._s.tr).strip()
 
     def figure_tikz(self) -> str:
-        return self._s.env.get_template("graph/figures/graph.tikz.j2").render(fig=self.figure_for(), f=self.f).strip()
+        return self._s.env.get_template("graph/figures/graph.tikz.j2").render(fig=self.figure_for(), f=self.f, tr=self._s.tr).strip()
 
     def figure_link(self) -> str:
         import base64
@@ -356,7 +353,8 @@ def _wrap(s: str) -> str:
 class ReportParts:
     """What the check report's templates see of a graph."""
 
-    def __init__(self, report):
+    def __init__(self, report, tr):
+        self.tr = tr
         self.trace = report.trace
         self.problem = report.trace.problem
 
@@ -366,13 +364,13 @@ class ReportParts:
         if M is None or M.shape == (1, 1):
             return ""
         if M.m == 1:
-            return f"entry {it.row}"
-        return f"({it.row}, {it.col})"
+            return self.tr("check.graph.entry", row=it.row)
+        return self.tr("check.graph.entry_cell", row=it.row, col=it.col)
 
     def where(self, it) -> str:
-        what = {"value": "value", "grad": "gradient", "new": "updated value"}[it.quantity]
+        what = self.tr(f"check.graph.what.{it.quantity}")
         e = self.entry(it)
-        return f"node {it.layer}, {what}" + (f", {e}" if e else "")
+        return self.tr("check.graph.where_entry" if e else "check.graph.where", node=it.layer, what=what, entry=e)
 
     def formula_tex(self, it, n) -> str:
         p = self.problem

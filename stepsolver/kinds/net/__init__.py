@@ -54,8 +54,8 @@ class NetKind:
     def view(self, trace: NetTrace, number: int, services) -> view.ProblemView:
         return view.ProblemView(trace, number, services)
 
-    def report_view(self, report) -> view.ReportParts:
-        return view.ReportParts(report)
+    def report_view(self, report, tr) -> view.ReportParts:
+        return view.ReportParts(report, tr)
 
     def variants(self, spec, count: int, seed: int, **options) -> list[str]:
         return variants.generate(spec, count, seed, **options)

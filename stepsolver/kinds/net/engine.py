@@ -29,6 +29,7 @@ from ... import exact
 from ...errors import LimitError, SolveError
 from ...exact import ONE, ZERO, Q, Irr, Mat, is_rational, round_half_away, round_significant
 from ...functions.activations import Activation
+from ...lang import Text
 from . import rules
 from .problem import Problem
 from .trace import ExampleLoss, LayerTrace, LossTrace, NetTrace, Step
@@ -408,11 +409,10 @@ def solve_exact(problem: Problem, rnd=None) -> NetTrace:
                     notes = trace.notes
                     if zeros:
                         trace = _settle_zeros(trace)
-                        shown = ", ".join(zeros[:3]) + (f" and {len(zeros) - 3} more" if len(zeros) > 3 else "")
-                        notes = notes + (
-                            f"{len(zeros)} value(s) could not be told apart from 0 at {prec} bits of working "
-                            f"precision (about {prec * 3 // 10} digits) and are taken as 0: {shown}.",
-                        )
+                        shown = ", ".join(zeros[:3])
+                        if len(zeros) > 3:
+                            shown = Text("note.zeros_more", shown=shown, more=len(zeros) - 3)
+                        notes = notes + (Text("note.zeros", count=len(zeros), bits=prec, digits=prec * 3 // 10, shown=shown),)
                     return dataclasses.replace(trace, precision=prec, notes=notes)
                 # every other value is certified; the balls that hold 0 are
                 # narrow: one more solve at twice the precision decides them
@@ -546,5 +546,5 @@ def _solve_at(problem: Problem, rnd=None) -> NetTrace:
         outputs = as_[-1]
     except (SolveError, LimitError) as exc:
         final, outputs = None, None
-        notes = (f"The cost with the updated parameters cannot be computed ({exc.message}).",)
+        notes = (Text("note.final_cost", reason=exc.message),)
     return NetTrace(problem=problem, steps=tuple(steps), final_loss=final, final_outputs=outputs, notes=notes)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...exact import ZERO, Mat
+from ...lang import Text
 from ...functions.activations import Activation
 from ...trace import Key, Quantity, Trace
 from .rules import OUTPUT_RULES, OutputRule
@@ -130,7 +131,7 @@ def quantities(trace: NetTrace, step: Step) -> list[Quantity]:
 
     def q(lt, name, rule, operands, asked=True):
         return Quantity(Key(k, lt.index, name), getattr(lt, name), rule, operands, asked,
-                        1 + (lt.index - 1) * n_rep + REPORTED.index(name), f"{name}, layer {lt.index}")
+                        1 + (lt.index - 1) * n_rep + REPORTED.index(name), Text("label.net", name=name, layer=lt.index))
 
     out = []
     for lt in step.layers:

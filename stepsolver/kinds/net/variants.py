@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from ...errors import InputError, LimitError, SolveError, StepsolverError
 from ...exact import Q, decimal_text, denom, is_rational, q_str, terminating_places, to_mpf
+from ...lang import messages
 from ...tomlio import parse_toml_bytes
 from .engine import solve_exact
 from .numeric import crosscheck
@@ -52,8 +53,10 @@ class Spec:
     allow_kinks: bool = False
     #: every nonzero update must show at this many decimals (no invisible updates)
     decimals: int = 4
-    title: str = "Backpropagation exercise"
+    title: str | None = None  # None: "Backpropagation exercise" in ``lang``
     command: str = ""
+    #: the language of the titles and descriptions (stepsolver/lang/)
+    lang: str = "en"
     extra: dict = field(default_factory=dict)
 
 
@@ -161,16 +164,19 @@ def problem_text(spec: Spec, data: dict, number: int, count: int) -> str:
     """The TOML file of one variant (deterministic text)."""
     sizes = "-".join(str(s) for s in spec.sizes)
     acts = spec.activations
-    act_desc = acts[0] if len(set(acts)) == 1 else ", ".join(acts)
+    tr = messages(spec.lang)
+    named = [tr.t(f"act.{a}") if tr.has(f"act.{a}") and a != "leaky_relu" else a for a in acts]
+    act_desc = named[0] if len(set(acts)) == 1 else ", ".join(named)
+    loss = tr.t(f"loss.{spec.loss}") if tr.has(f"loss.{spec.loss}") else spec.loss
+    title = spec.title if spec.title is not None else tr.t("variant.net_title")
     lines = []
     if spec.command:
         lines.append(f"# {spec.command}")
-    lines.append(f"# variant {number} of {count}")
-    lines.append(f'title = "{spec.title} (variant {number})"')
-    lines.append(
-        f'description = "A {sizes} network ({act_desc}), loss {spec.loss}, '
-        f'learning rate {decimal_text(spec.learning_rate)}."'
-    )
+    lines.append("# " + tr.t("variant.comment", number=number, count=count))
+    lines.append(f'title = "{tr.t("variant.title", title=title, number=number)}"')
+    description = tr.t("variant.description", sizes=sizes, activations=act_desc, loss=loss,
+                       eta=decimal_text(spec.learning_rate))
+    lines.append(f'description = "{description}"')
     lines.append(f"learning_rate = {decimal_text(spec.learning_rate)}")
     lines.append(f'loss = "{spec.loss}"')
     if spec.batch != "mean":

@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ...exact import to_float
+from ...lang import Text
 from ...trace import RoundedKeys
 from . import notation
 from .figure import layout
@@ -39,7 +40,7 @@ class ProblemView(RoundedKeys):
         return self._figs[key]
 
     def _draw(self, name: str, values: bool) -> str:
-        return self._s.env.get_template(name).render(fig=self.figure_for(values), f=self._s.f).strip()
+        return self._s.env.get_template(name).render(fig=self.figure_for(values), f=self._s.f, tr=self._s.tr).strip()
 
     def figure_svg_for(self, values: bool = True) -> str:
         return self._draw("net/figures/network.svg.j2", values)
@@ -146,13 +147,13 @@ class ProblemView(RoundedKeys):
 
     @property
     def conventions(self) -> list[str]:
-        """Kink conventions of the activations this network uses."""
+        """Kink conventions of the activations this network uses (lang.Text)."""
         seen = []
         for layer in self.problem.layers:
             c = layer.activation.convention
             if c and c not in seen:
                 seen.append(c)
-        return [c[0].upper() + c[1:] + "." for c in seen]
+        return seen
 
     @property
     def kink_notes(self) -> list[str]:
@@ -160,13 +161,9 @@ class ProblemView(RoundedKeys):
         for step in self.steps:
             for l, i, j in step.kinks:
                 act = self.problem.layers[l - 1].activation
-                where = f"unit {i} of layer {l}"
-                if step.m > 1:
-                    where += f", example {step.examples[j - 1]}"
-                if len(self.steps) > 1:
-                    where += f", step {step.index}"
-                rule = act.convention.split(":")[0]
-                out.append(f"z = 0 exactly at {where}, so the convention {rule} applies there.")
+                key = "net.conv.kink_where" + ("_example" if step.m > 1 else "") + ("_step" if len(self.steps) > 1 else "")
+                where = Text(key, unit=i, layer=l, example=step.examples[j - 1], step=step.index)
+                out.append(Text("net.conv.kink_note", where=where, rule=act.kink_rule))
         return out
 
 
@@ -174,7 +171,8 @@ class ReportParts:
     """What the check report's templates see of a network: where an entry
     sits, in words, and the facts its formulas need."""
 
-    def __init__(self, report):
+    def __init__(self, report, tr):
+        self.tr = tr
         trace = report.trace
         self.trace = trace
         self.problem = trace.problem
@@ -192,18 +190,20 @@ class ReportParts:
         if it.quantity == "loss":
             return ""
         if it.quantity in ("grad_W", "W_new"):
-            return f"({it.row}, {it.col})"
+            return self.tr("check.net.entry_cell", row=it.row, col=it.col)
         if it.quantity in ("grad_b", "b_new"):
-            return f"unit {it.row}"
+            return self.tr("check.net.entry_unit", unit=it.row)
         step = self.trace.steps[it.step - 1]
         if step.m == 1:
-            return f"unit {it.row}"
-        return f"unit {it.row}, example {step.examples[it.col - 1]}"
+            return self.tr("check.net.entry_unit", unit=it.row)
+        return self.tr("check.net.entry_unit_example", unit=it.row, example=step.examples[it.col - 1])
 
     def where(self, it) -> str:
         """'step 1, layer 1, z, unit 2' or 'step 1, J'."""
-        head = f"step {it.step}, " if self.several_steps else ""
+        tr = self.tr
         if it.quantity == "loss":
-            return head + "the cost J"
-        e = self.entry(it)
-        return f"{head}layer {it.layer}, {it.quantity}" + (f", {e}" if e else "")
+            where = tr("check.net.where_loss")
+        else:
+            e = self.entry(it)
+            where = tr("check.net.where_entry" if e else "check.net.where", layer=it.layer, quantity=it.quantity, entry=e)
+        return tr("check.net.where_step", step=it.step, where=where) if self.several_steps else where
