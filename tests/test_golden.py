@@ -39,13 +39,23 @@ NOTATION_VARIANTS = {
     for stem in ("sigmoid_2_2_2", "batch_tanh_mean")
     for key in ("ng", "nielsen", "grosse", "netout")
 }
+# the Korean examples in Korean (--lang ko), every document format, the sheet and the key
+KO_VARIANTS = {
+    (stem, f"ko.{suffix}"): [*args, "--lang", "ko"]
+    for stem in ("ko_relu_2_2_1", "ko_graph_regularised_unit")
+    for suffix, args in {"md": ["--format", "md", "--figures", "none"], "tex": ["--format", "latex"],
+                         "html": ["--format", "html"], "txt": ["--format", "text"],
+                         "moodle.xml": ["--format", "moodle"],
+                         "both.md": ["--format", "md", "--figures", "none", "--sheet", "both"],
+                         "element.md": ["--format", "md", "--figures", "none", "--detail", "element"]}.items()
+}
 
 
 def cases():
     for path in PROBLEMS:
         for suffix, args in VARIANTS.items():
             yield path, suffix, args
-    for (stem, suffix), args in {**NOTATION_VARIANTS, **SHEET_VARIANTS}.items():
+    for (stem, suffix), args in {**NOTATION_VARIANTS, **SHEET_VARIANTS, **KO_VARIANTS}.items():
         yield ROOT / "problems" / f"{stem}.toml", suffix, args
 
 
@@ -58,6 +68,9 @@ def check_cases():
         problem = answers.parent / (answers.name.split(".")[0] + ".problem.toml")
         for fmt in ("json", "text"):
             yield problem, answers, f"check.{answers.name[:-len('.answers.toml')]}.{fmt}", ["-f", fmt]
+        # the same reports in Korean
+        for fmt in ("md", "text"):
+            yield problem, answers, f"check.{answers.name[:-len('.answers.toml')]}.ko.{fmt}", ["-f", fmt, "--lang", "ko"]
 
 
 def check_golden(name: str, text: str):
