@@ -353,3 +353,18 @@ def test_chromium_draws_the_korean_page(tmp_path):
     assert re.search(r"Nanum|Noto\S*(KR|CJK)", fonts), fonts  # Hangul drawn with a Korean face
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True, text=True).stdout
     assert "순전파" in text and "학습률" in text
+
+
+def test_errors_keep_hangul_file_names_and_titles_intact(tmp_path):
+    bad = tmp_path / "역전파 숙제.toml"
+    bad.write_text('title = "역전파 숙제"\nlearning_rate = "빠르게"\n', encoding="utf-8")
+    r = run_cli("solve", bad, "--lang", "ko", cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "역전파 숙제.toml" in lines[0] and "learning_rate" in lines[0], r.stderr
+    good = tmp_path / "문제.toml"
+    good.write_text((ROOT / "problems" / "linear_2_3_2.toml").read_text().replace("Two-layer linear network", "선형 신경망 문제"),
+                    encoding="utf-8")
+    for fmt in ("md", "text", "latex", "html", "moodle", "json", "csv"):
+        out = run_cli("solve", good, "-f", fmt, cwd=tmp_path).stdout
+        assert "선형 신경망 문제" in out, fmt
