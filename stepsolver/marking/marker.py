@@ -195,14 +195,16 @@ class Marker:
             return False
 
     def _sentence(self, code: str):
-        """The sentence of a slip: the kind's own (``hint.KIND.CODE``), the
-        common one (``hint.CODE``), or, for a kind registered from outside,
-        its ``hints`` table (code -> sentence)."""
+        """The sentence of a slip: the kind's own (``hint.KIND.CODE`` in the
+        language tables, or the ``hints`` table of a kind registered from
+        outside), else the common one (``hint.CODE``)."""
         kind = getattr(self.trace.kind, "name", "")
-        for key in (f"hint.{kind}.{code}", f"hint.{code}"):
-            if english().has(key):
-                return Text(key)
-        return getattr(self.trace.kind, "hints", {})[code]
+        if english().has(f"hint.{kind}.{code}"):
+            return Text(f"hint.{kind}.{code}")
+        own = getattr(self.trace.kind, "hints", {})
+        if code in own:
+            return own[code]
+        return Text(f"hint.{code}")
 
     def _hint(self, codes) -> Hint:
         """The slip named by its code, and the next one that gives the same number."""
