@@ -64,6 +64,27 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT)
 
 
+#: options whose value may start with a minus sign (a range from a negative number)
+_RANGE_OPTIONS = ("--weight-range", "--input-range", "--target-range", "--weight-step", "--input-step",
+                  "--target-step", "--learning-rate", "--tolerance", "--rtol", "--atol")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--weight-range -3,3`` as users type it: argparse would read ``-3,3``
+    as an unknown option, so such a value is joined to its option
+    (``--weight-range=-3,3``) before parsing."""
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a in _RANGE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") and argv[i + 1][1:2] in "0123456789.,":
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .version import __version__
 
@@ -450,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     # heap again and again (15-20 % of a 200-problem run).  Collect rarely.
     gc.set_threshold(100_000, 50, 100)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     from .errors import StepsolverError
 
     try:
