@@ -143,9 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(run=cmd_generate)
 
     check = sub.add_parser("check", help="mark a hand calculation against the exact solution")
-    check.add_argument("problem", metavar="PROBLEM", help="the problem file (TOML)")
+    check.add_argument("problem", metavar="PROBLEM", nargs="?", help="the problem file (TOML)")
     check.add_argument("answers", metavar="ANSWERS", nargs="?", help="the student's answers file (TOML)")
-    check.add_argument("--format", "-f", default="text", choices=["md", "text", "json"], help="report format (default text)")
+    check.add_argument("--format", "-f", default=None, choices=["md", "text", "json", "html", "gradescope"],
+                       help="report format (default text; md with --roster); gradescope: Gradescope's results.json")
+    check.add_argument("--roster", metavar="ROSTER.csv", help="mark a whole class: a CSV with the columns student,problem,answers "
+                       "(paths relative to it); -o OUT gets gradebook.csv and feedback/STUDENT.md")
     check.add_argument("-o", "--output", metavar="OUT", help="write to OUT (atomically) instead of stdout")
     check.add_argument("--blank", action="store_true", help="write an empty answers sheet for PROBLEM instead")
     check.add_argument("--rtol", metavar="R", help="accept |given - value| <= atol + R*|value| (replaces the default rule)")
@@ -369,6 +372,11 @@ def cmd_check(args) -> int:
     from .render.numbers import NumberStyle
     from .solution import check, load_answers, solve
 
+    if args.roster:
+        return _check_roster(args)
+    if not args.problem:
+        raise InputError("give the problem file (or --roster ROSTER.csv to mark a class)")
+    args.format = args.format or "text"
     inputs = [args.problem] + ([args.answers] if args.answers else [])
     _refuse_overwriting_inputs(args.output, inputs)
     options = RenderOptions(style=NumberStyle(digits=args.digits), templates=args.templates, lang=args.lang)
@@ -390,6 +398,32 @@ def cmd_check(args) -> int:
     report = check(trace, sheet, rule)
     write_output(render_report(report, args.format, options), args.output)
     return EXIT_OK if report.ok else EXIT_MARKED
+
+
+def _check_roster(args) -> int:
+    """check --roster ROSTER.csv -o OUT: a whole class in one process."""
+    from .errors import InputError
+    from .render import RenderOptions
+    from .render.numbers import NumberStyle
+    from .roster import mark_class, read_roster
+
+    if args.problem or args.answers:
+        raise InputError("--roster names each student's problem and answers: give no PROBLEM or ANSWERS")
+    if args.blank:
+        raise InputError("--blank and --roster cannot be combined")
+    if not args.output or args.output == "-":
+        raise InputError("--roster writes a gradebook and feedback files: give -o OUT (a directory)")
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise InputError("exists and is not a directory", file=args.output)
+    options = RenderOptions(style=NumberStyle(digits=args.digits), templates=args.templates, lang=args.lang)
+    rule = _rule(args)
+    rows = mark_class(args.roster, args.output, rule=rule, fmt=args.format or "md", options=options,
+                      progress=Progress(len(read_roster(args.roster)), "marking"))
+    errors = sum(1 for r in rows if r.error)
+    full = sum(1 for r in rows if not r.error and r.percent == 100.0)
+    sys.stderr.write(f"marked {len(rows) - errors} of {len(rows)} sheets ({full} at 100 %, {errors} with an error) "
+                     f"into {os.path.join(os.path.normpath(args.output), 'gradebook.csv')}\n")
+    return EXIT_OK
 
 
 def cmd_solve(args) -> int:

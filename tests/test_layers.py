@@ -7,7 +7,7 @@ floor below, never one above):
 
     __main__
     cli
-    API: stepsolver/__init__ over solution, generate
+    API: stepsolver/__init__ over roster (a class), over solution, generate
     render/ | kinds/          (neither imports the other)
     marking/ | export/ | functions/
     answers                   (a student's written values, kind-neutral)
@@ -33,7 +33,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stepsolver"
 
 FLOORS = {
     "__main__": 9, "cli": 8,
-    "__init__": 7.5, "solution": 7, "generate": 7,
+    "__init__": 7.5, "solution": 7, "generate": 7, "roster": 7.2,
     "render": 6, "kinds": 6,
     "marking": 5, "export": 5, "functions": 5,
     "answers": 4,

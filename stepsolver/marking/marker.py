@@ -264,6 +264,10 @@ class Marker:
                         verdict = "correct"
                     else:
                         verdict = "carried"
+                elif self.reproduces(g, tv, places):
+                    # the true value, rounded as they write: right, whatever
+                    # slip would also give these digits
+                    verdict = "correct"
                 else:
                     verdict = None
                     # 2. a classic slip applied to their own values, reproduced exactly

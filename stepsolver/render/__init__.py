@@ -134,9 +134,13 @@ def render_report(report, fmt: str, options: RenderOptions | None = None) -> str
     options = options or RenderOptions()
     if fmt == "json":
         return dumps(report.to_dict(messages(options.lang))) + "\n"
-    names = {"md": "check/report.md.j2", "text": "check/report.txt.j2"}
+    if fmt == "gradescope":
+        from ..export.gradescope import results
+
+        return dumps(results(report, messages(options.lang))) + "\n"
+    names = {"md": "check/report.md.j2", "text": "check/report.txt.j2", "html": "check/report.html.j2"}
     if fmt not in names:
-        raise RenderError(f"unknown report format {fmt!r} (known: md, text, json)")
+        raise RenderError(f"unknown report format {fmt!r} (known: md, text, html, json, gradescope)")
     env = _environment(options, [report.trace])
     try:
         tpl = env.get_template(names[fmt])

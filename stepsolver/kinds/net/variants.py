@@ -24,8 +24,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ...errors import InputError, LimitError, SolveError, StepsolverError
-from ...exact import Q, decimal_text, denom, is_rational, q_str, terminating_places, to_mpf
+from ...exact import Q, Uncertain, decimal_text, denom, is_rational, q_str, terminating_places, to_mpf
 from ...lang import messages
 from ...tomlio import parse_toml_bytes
 from .engine import solve_exact
@@ -82,17 +84,16 @@ def _target_grid(spec: Spec):
     return grid(*spec.inputs)
 
 
-def candidate(spec: Spec, rng: random.Random) -> dict:
-    """One random problem (as the TOML data would read)."""
+def candidate(spec: Spec, rng: random.Random, screen: "Screen | None" = None) -> dict:
+    """One random problem (as the TOML data would read).  With a ``screen``
+    the layers are drawn unit by unit, and a unit whose pre-activation sits
+    on a kink or where its function saturates, for some example, is drawn
+    again (up to ``REDRAWS`` times): most candidates then pass, instead of a
+    few percent of them."""
     wgrid = grid(*spec.weights)
     xgrid = grid(*spec.inputs)
     tgrid = _target_grid(spec)
     pick = lambda g: g[rng.randrange(len(g))]  # noqa: E731
-    layers = []
-    for l in range(1, len(spec.sizes)):
-        W = [[pick(wgrid) for _ in range(spec.sizes[l - 1])] for _ in range(spec.sizes[l])]
-        b = [pick(wgrid) for _ in range(spec.sizes[l])]
-        layers.append({"weights": W, "bias": b, "activation": spec.activations[l - 1]})
     examples = []
     n_out = spec.sizes[-1]
     for _ in range(spec.examples):
@@ -103,14 +104,146 @@ def candidate(spec: Spec, rng: random.Random) -> dict:
         else:
             t = [pick(tgrid) for _ in range(n_out)]
         examples.append({"x": x, "t": t})
+    layers = []
+    A = screen.inputs(examples) if screen is not None else None
+    for l in range(1, len(spec.sizes)):
+        n_in, n_units = spec.sizes[l - 1], spec.sizes[l]
+        for _ in range(REDRAWS if screen is not None and screen.layer_screened(l - 1) else 1):
+            W = [[pick(wgrid) for _ in range(n_in)] for _ in range(n_units)]
+            b = [pick(wgrid) for _ in range(n_units)]
+            if A is None or screen.layer_ok(l - 1, W, b, A):
+                break
+        if screen is not None and A is not None:
+            A = screen.activate(l - 1, W, b, A)
+        layers.append({"weights": W, "bias": b, "activation": spec.activations[l - 1]})
     return {"layers": layers, "examples": examples}
 
 
-def _nice_value(v) -> bool:
+#: how many times a layer is drawn again when a pre-activation sits on a kink or saturates
+REDRAWS = 200
+
+
+class Screen:
+    """A float64 look at a candidate before the exact solve: the forward
+    pass layer by layer (to draw a unit again where it sits on a kink or
+    saturates), and the whole update (numeric.float_step, the cross-check's
+    own arithmetic) to reject, without an exact solve, a candidate the exact
+    test is sure to reject.  Every test leaves a margin far above float64's
+    error, so a candidate the exact test would keep is never rejected here."""
+
+    def __init__(self, spec: Spec, template):
+        from .numeric import Float64
+
+        self.spec = spec
+        self.problem = template
+        self.xp = Float64()
+        self.acts = [layer.activation for layer in template.layers]
+        self.mult = _nice_multiplier(spec)
+        loss = template.loss.name
+        self.rational = all(a.rational for a in self.acts) and loss in ("half_sse", "sse", "mse")
+        self.reasons: dict[str, int] = {}
+
+    # -- the forward pass, layer by layer --------------------------------
+    def inputs(self, examples):
+        return np.array([[float(v) for v in ex["x"]] for ex in examples], dtype=float).T
+
+    def layer_screened(self, l: int) -> bool:
+        name = self.spec.activations[l]
+        return (getattr(self.acts[l], "piecewise", False) and not self.spec.allow_kinks) or name in SATURATION
+
+    def _z(self, W, b, A):
+        return np.array(W, dtype=float) @ A + np.array([float(v) for v in b], dtype=float)[:, None]
+
+    def layer_ok(self, l: int, W, b, A) -> bool:
+        Z = self._z([[float(w) for w in r] for r in W], b, A)
+        act, name = self.acts[l], self.spec.activations[l]
+        if getattr(act, "piecewise", False) and not self.spec.allow_kinks and np.any(np.abs(Z) < 1e-9):
+            return False
+        limit = SATURATION.get(name)
+        if limit is not None:
+            if name == "softmax":
+                return bool(np.all(Z.max(axis=0) - Z.min(axis=0) <= 2 * limit + 1e-9))
+            return bool(np.all(np.abs(Z) <= limit + 1e-9))
+        return True
+
+    def activate(self, l: int, W, b, A):
+        Z = self._z([[float(w) for w in r] for r in W], b, A)
+        act = self.acts[l]
+        with self.xp.quiet():
+            return act.np_column(Z, self.xp)[0] if act.vector else act.np_value(Z, self.xp)
+
+    # -- the whole update ---------------------------------------------------
+    def reject(self, data) -> str | None:
+        """Why the exact test is sure to reject this candidate, or None."""
+        from .numeric import float_step
+
+        spec, xp = self.spec, self.xp
+        params = [(np.array([[float(w) for w in r] for r in layer["weights"]], dtype=float),
+                   np.array([[float(v)] for v in layer["bias"]], dtype=float)) for layer in data["layers"]]
+        X = np.array([[float(v) for v in ex["x"]] for ex in data["examples"]], dtype=float).T
+        T = np.array([[float(v) for v in ex["t"]] for ex in data["examples"]], dtype=float).T
+        eta, l2 = float(spec.learning_rate), 0.0
+        m = X.shape[1]
+        batches = [[j] for j in range(m)] if spec.update == "online" else [list(range(m))]
+        half = 0.5 * 10.0 ** -spec.decimals
+        for _ in range(spec.steps):
+            for cols in batches:
+                Xb, Tb = X[:, cols], T[:, cols]
+                A, zsigns = Xb, []
+                for (W, b), act in zip(params, self.acts):
+                    Z = W @ A + b
+                    zsigns.append(np.sign(Z))
+                    with xp.quiet():
+                        A = act.np_column(Z, xp)[0] if act.vector else act.np_value(Z, xp)
+                res, new = float_step(self.problem, params, Xb, Tb, zsigns, eta, l2, xp)
+                J = float(res["loss"][0, 0])
+                if not np.isfinite(J):
+                    return "not finite"
+                if abs(J) < 1e-300:
+                    return "zero loss"
+                values = [J]
+                if not any(np.any(np.abs(lr["grad_W"]) > 1e-12) for lr in res["layers"]):
+                    return "no weight gradient"
+                for (W, b), (Wn, bn), lr in zip(params, new, res["layers"]):
+                    for d in (np.abs(Wn - W), np.abs(bn - b)):
+                        if np.any((d > 1e-9 * half) & (d < half * (1 - 1e-6))):
+                            return "update too small to show"
+                    for key in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
+                        values.append(np.asarray(lr[key], dtype=float))
+                flat = np.concatenate([np.ravel(v) for v in values])
+                if not np.all(np.isfinite(flat)):
+                    return "not finite"
+                if np.any(np.abs(flat) > MAX_MAGNITUDE * (1 + 1e-9)):
+                    return f"a value above {MAX_MAGNITUDE}"
+                if self.rational:
+                    scaled = flat * self.mult * 10.0**MAX_PLACES
+                    if np.any(np.abs(scaled - np.round(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))):
+                        return f"more than {MAX_PLACES} decimals"
+                params = new
+        return None
+
+
+def _nice_multiplier(spec: Spec) -> int:
+    """A mean over m examples (and mse's mean over n outputs) divides by m:
+    where m has a prime factor other than 2 and 5, a value is nice when m
+    times it is (thirds of nice numbers with a batch of 3), since no hand
+    calculation of that mean avoids them."""
+    mult = 1
+    for k in ([spec.examples] if spec.batch == "mean" and spec.update == "batch" else []) + \
+             ([spec.sizes[-1]] if spec.loss == "mse" else []):
+        while k % 2 == 0:
+            k //= 2
+        while k % 5 == 0:
+            k //= 5
+        mult *= k
+    return mult
+
+
+def _nice_value(v, mult: int = 1) -> bool:
     if is_rational(v):
         if abs(v) > MAX_MAGNITUDE:
             return False
-        places = terminating_places(denom(v))
+        places = terminating_places(denom(v * mult))
         return places is not None and places <= MAX_PLACES
     return abs(to_mpf(v)) <= MAX_MAGNITUDE
 
@@ -143,7 +276,8 @@ def is_nice(trace, spec: Spec) -> bool:
             return False
         if not _updates_visible(step, spec.decimals):
             return False
-    return all(_nice_value(v) for v in values)
+    mult = _nice_multiplier(spec)
+    return all(_nice_value(v, mult) for v in values)
 
 
 def _updates_visible(step, decimals: int) -> bool:
@@ -200,43 +334,115 @@ def problem_text(spec: Spec, data: dict, number: int, count: int) -> str:
 
 
 def generate(spec: Spec, count: int, seed: int, max_tries: int = 50_000, progress=None) -> list[str]:
-    """The TOML texts of ``count`` distinct variants for ``seed``."""
+    """The TOML texts of ``count`` distinct variants for ``seed``.
+
+    Candidates are drawn unit by unit past kinks and saturation, screened in
+    float64 (``Screen``), and only those that pass are solved exactly and
+    tested (``is_nice``); the exact trace of a kept one is cross-checked and
+    its file written from the same data, never parsed again.  When the
+    constraints cannot give ``count`` variants, it says so early, with the
+    numbers and the constraint that rejects most."""
     if count < 1:
         raise InputError("--count must be at least 1")
     if count > 1000:
         raise LimitError("--count is above the limit of 1000")
+    _check_room(spec, count)
     rng = random.Random(seed)
+    template = _load(problem_text(spec, candidate(spec, random.Random(seed)), 0, 0), "generated")
+    screen = Screen(spec, template)
+    reasons: dict[str, int] = {}
     seen: set[str] = set()
     texts: list[str] = []
     tries = 0
+
+    def rejected(why: str):
+        reasons[why] = reasons.get(why, 0) + 1
+
     while len(texts) < count:
         tries += 1
-        if tries > max_tries:
-            raise LimitError(
-                f"found only {len(texts)} of {count} distinct variants with nice numbers in {max_tries} tries; "
-                "widen the weight or input ranges, use a batch size of 1, 2, 4 or 5, or --allow-kinks"
-            )
-        data = candidate(spec, rng)
+        if tries > max_tries or (tries > 4000 and tries % 1000 == 0 and _hopeless(len(texts), count, tries, max_tries)):
+            raise LimitError(_shortfall(len(texts), count, tries - 1, max_tries, reasons, spec))
+        data = candidate(spec, rng, screen)
         body = problem_text(spec, data, 0, 0)
         key = body.split("learning_rate", 1)[1]
         if key in seen:
+            rejected("the same as an earlier variant")
+            continue
+        why = screen.reject(data)
+        if why:
+            rejected(why)
             continue
         try:
-            problem = _load(body, "generated")
-            trace = solve_exact(problem)
+            trace = solve_exact(_load(body, "generated"))
         except (SolveError, LimitError):
+            rejected("cannot be solved")
             continue
-        if not is_nice(trace, spec):
+        try:
+            if not is_nice(trace, spec):
+                rejected(_exact_reason(trace, spec))
+                continue
+        except Uncertain:  # a change too close to 0 to tell its size: not a variant to hand out
+            rejected("update too small to show")
             continue
         seen.add(key)
         number = len(texts) + 1
-        text = problem_text(spec, data, number, count)
-        crosscheck(solve_exact(_load(text, f"variant {number}")))  # the cross-check, as for every solve
-        texts.append(text)
+        crosscheck(trace)  # the cross-check, as for every solve (the file differs only in its title)
+        texts.append(problem_text(spec, data, number, count))
         if progress:
             progress(number, count)
     return texts
 
+
+def _check_room(spec: Spec, count: int) -> None:
+    """Refuse at once when the grids hold fewer distinct problems than asked for."""
+    wn, xn = len(grid(*spec.weights)), len(grid(*spec.inputs))
+    tn = 0 if spec.loss == "cross_entropy" else len(_target_grid(spec))
+    n_params = sum(spec.sizes[l - 1] * spec.sizes[l] + spec.sizes[l] for l in range(1, len(spec.sizes)))
+    per_example = xn ** spec.sizes[0] * (spec.sizes[-1] if spec.loss == "cross_entropy" else tn ** spec.sizes[-1])
+    import math
+
+    room = n_params * math.log(wn) + spec.examples * math.log(max(per_example, 1))
+    if room < math.log(count):
+        raise LimitError(
+            f"the ranges hold only about {round(math.exp(room))} distinct problems and {count} were asked for: "
+            f"widen --weight-range or --input-range or use a smaller --weight-step")
+
+
+def _hopeless(found: int, count: int, tries: int, max_tries: int) -> bool:
+    """Whether, at the rate so far, the remaining variants need more tries than are left."""
+    if found == 0:
+        return tries >= max_tries // 5
+    return tries / found * (count - found) > 1.5 * (max_tries - tries)
+
+
+def _shortfall(found: int, count: int, tries: int, max_tries: int, reasons: dict, spec: Spec) -> str:
+    top = sorted(reasons.items(), key=lambda kv: -kv[1])[:3]
+    why = ", ".join(f"{k} ({100 * v / max(tries, 1):.0f} %)" for k, v in top)
+    relax = {
+        "on a kink": "add --allow-kinks or use another --input-range",
+        "saturated": "narrow --weight-range or --input-range, or use a smaller --weight-step",
+        f"more than {MAX_PLACES} decimals": "use --batch-size 1, 2, 4 or 5, or a learning rate like 0.1 or 0.5",
+        "update too small to show": "use a larger --learning-rate or lower --decimals",
+        "the same as an earlier variant": "widen --weight-range or --input-range",
+    }
+    hint = next((relax[k] for k, _ in top if k in relax), "widen the weight or input ranges")
+    return (f"found only {found} of {count} distinct variants with nice numbers in {tries} tries "
+            f"(at most {max_tries}); rejected most often: {why}; to get more, {hint}")
+
+
+def _exact_reason(trace, spec: Spec) -> str:
+    """The exact test's reason, named as the screen names its own."""
+    for step in trace.steps:
+        if step.kinks and not spec.allow_kinks:
+            return "on a kink"
+        if not _updates_visible(step, spec.decimals):
+            return "update too small to show"
+    for step in trace.steps:
+        for l, lt in enumerate(step.layers):
+            limit = SATURATION.get(spec.activations[l])
+            if limit is not None and spec.activations[l] != "softmax" and any(abs(to_mpf(z)) > limit for z in lt.z.entries()):
+                return "saturated"
+    return f"more than {MAX_PLACES} decimals"
 
 
 def _load(text: str, name: str):
