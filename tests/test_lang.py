@@ -154,7 +154,7 @@ def _prose(text: str, fmt: str) -> str:
     """What is left of an output once mathematics, code and markup are taken out."""
     if fmt == "latex":
         text = text[text.index("\\begin{document}"):]
-        text = re.sub(r"\\begin\{(equation\*|tikzpicture)\}.*?\\end\{\1\}", " ", text, flags=re.S)
+        text = re.sub(r"\\begin\{(equation\*|tikzpicture|picture)\}.*?\\end\{\1\}", " ", text, flags=re.S)
         text = re.sub(r"\$[^$]*\$", " ", text)
         text = re.sub(r"\\begin\{tabular\}\{[lcr]+\}", " ", text)
         text = re.sub(r"\\(begin|end)\{[^}]*\}", " ", text)

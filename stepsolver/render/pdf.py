@@ -1,6 +1,6 @@
 """Building a PDF from the LaTeX document, safely.
 
-pdflatex (through latexmk when it is installed) runs in a fresh temporary
+pdflatex runs once (twice only if LaTeX asks to rerun) in a fresh temporary
 directory with shell escape off, ``openin_any=p`` / ``openout_any=p`` (no
 reading or writing outside that directory or of dot files), halting on the
 first error, under a time limit.  A missing TeX installation is a clear
@@ -32,7 +32,6 @@ def _has_sty(name: str) -> bool:
 
 def build_pdf(latex: str, timeout: int = TIMEOUT) -> bytes:
     pdflatex = shutil.which("pdflatex")
-    latexmk = shutil.which("latexmk")
     if not pdflatex:
         raise ToolMissingError(
             "--format pdf needs pdflatex (TeX Live), which is not installed; install it "
@@ -50,15 +49,16 @@ def build_pdf(latex: str, timeout: int = TIMEOUT) -> bytes:
         with open(src, "w", encoding="utf-8") as fh:
             fh.write(latex)
         env = dict(os.environ, openin_any="p", openout_any="p", TEXMFOUTPUT=tmp, shell_escape="f")
-        if latexmk:
-            engine = "pdflatex " + " ".join(safe) + " %O %S"
-            cmd = [latexmk, "-pdf", "-quiet", f"-pdflatex={engine}", "-norc", "solution.tex"]
-        else:
-            cmd = [pdflatex, *safe, "solution.tex"]
-        try:
-            run = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RenderError(f"pdflatex did not finish within {timeout} seconds") from None
+        # one pass: the document has no cross-references, contents or
+        # citations; a second runs only if LaTeX itself asks for it
+        cmd = [pdflatex, *safe, "solution.tex"]
+        for _ in range(2):
+            try:
+                run = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise RenderError(f"pdflatex did not finish within {timeout} seconds") from None
+            if run.returncode != 0 or "Rerun to get" not in run.stdout:
+                break
         pdf = os.path.join(tmp, "solution.pdf")
         if run.returncode != 0 or not os.path.exists(pdf):
             raise RenderError(f"pdflatex failed: {_first_error(tmp, run.stdout + run.stderr)}")

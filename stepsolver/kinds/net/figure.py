@@ -1,7 +1,7 @@
 """Geometry of the network picture: where each unit and weight goes.
 
 The picture itself is drawn by templates (``net/figures/network.svg.j2`` for
-HTML and Markdown, ``net/figures/network.tikz.j2`` for LaTeX); this module only
+HTML and Markdown, ``net/figures/network.pict.j2`` for LaTeX, in picture mode); this module only
 computes positions and picks the values shown: the weights on the edges, each
 unit's bias, and -- when the first update has a single example -- each unit's
 activation a and delta after solving.

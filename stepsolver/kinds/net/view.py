@@ -46,7 +46,7 @@ class ProblemView(RoundedKeys):
         return self._draw("net/figures/network.svg.j2", values)
 
     def figure_tikz_for(self, values: bool = True) -> str:
-        return self._draw("net/figures/network.tikz.j2", values)
+        return self._draw("net/figures/network.pict.j2", values)
 
     def figure_link_for(self, values: bool = True) -> str:
         """Markdown image target: a file beside the output, or a data URI."""
