@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = sub.add_parser("solve", help="work a problem file step by step")
     solve.add_argument("files", nargs="+", metavar="FILE", help="problem file(s) (TOML); several make one document")
-    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "pdf", "html", "text", "json", "moodle", "csv"], help="output format (default md)")
+    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "pdf", "html", "text", "json", "moodle", "qti", "csv"], help="output format (default md); qti: a QTI 1.2 zip for Canvas")
     solve.add_argument("-o", "--output", metavar="OUT", help="write to OUT (atomically) instead of stdout")
     solve.add_argument("--digits", type=_digits, default=4, help="decimal places of rounded values (default 4)")
     solve.add_argument("--flavor", choices=["plain", "github"], default="plain", help="Markdown flavour: github writes display math as ```math fences")
@@ -465,6 +465,14 @@ def cmd_solve(args) -> int:
         tolerance=_tolerance(args.tolerance),
         lang=args.lang,
     )
+    if args.format == "qti":
+        from .render import render_qti
+
+        if (not args.output or args.output == "-") and sys.stdout.isatty():
+            raise InputError("--format qti writes a zip file: give -o FILE.zip (or redirect stdout)")
+        with time_limit(args.time_limit, "rendering"):
+            write_output(render_qti(traces, options), args.output)
+        return EXIT_OK
     if args.format == "pdf":
         from .render.pdf import build_pdf
 

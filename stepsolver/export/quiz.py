@@ -117,10 +117,49 @@ def blanks(item, custom=None) -> list:
                 if tol < QUIZ_RESOLUTION * abs(to_float(v)):
                     row.append(_given(v, Text("quiz.too_many_digits")))
                     continue
-            row.append(SimpleNamespace(answer=quiz_answer(v), tolerance=repr(tol), decimals=dec, given=False))
+            row.append(SimpleNamespace(answer=quiz_answer(v), answer_value=v, tolerance=repr(tol), decimals=dec, given=False))
         rows.append(row)
     return rows
 
 
 def _given(v, why: str) -> SimpleNamespace:
     return SimpleNamespace(answer=None, tolerance=None, decimals=None, given=True, value=v, why=why)
+
+
+def accepted_texts(v, tolerance: float, decimals: int | None, limit: int = 60) -> list[str]:
+    """The answers a text-matching quiz (Canvas's fill-in-the-blanks) accepts
+    for a numeric blank: every number with exactly ``decimals`` places (2 when
+    None) within ``tolerance`` of v -- the same interval as the Moodle blank,
+    so the old weight, 0 and the negated gradient stay refused -- and each of
+    them as people also write it (trailing zeros dropped, 0.5 as .5, −).
+    Nearest first; at most ``limit`` numbers."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+    d = 2 if decimals is None else decimals
+    fv, tol = Decimal(repr(to_float(v))), Decimal(repr(float(tolerance)))
+    unit = Decimal(1).scaleb(-d)
+    lo = ((fv - tol) / unit).to_integral_value(rounding=ROUND_CEILING)
+    hi = ((fv + tol) / unit).to_integral_value(rounding=ROUND_FLOOR)
+    ks = sorted(range(int(lo), int(hi) + 1), key=lambda k: abs(Decimal(k) * unit - fv))[:limit]
+    out: list[str] = []
+    for k in ks:
+        x = Decimal(k) * unit
+        full = f"{x:.{d}f}"
+        if full.startswith("-") and x == 0:
+            full = full[1:]
+        forms = [full]
+        while "." in forms[-1] and forms[-1].endswith("0"):  # 0.50, 0.5; 3.00, 3.0, 3
+            forms.append(forms[-1][:-1].rstrip(".") if forms[-1][:-1].endswith(".") else forms[-1][:-1])
+        forms = ["0" if f in ("-0", "") else f for f in forms]
+        for f in list(forms):
+            if f.startswith("0."):
+                forms.append(f[1:])
+            elif f.startswith("-0."):
+                forms.append("-" + f[2:])
+        for f in list(forms):
+            if f.startswith("-"):
+                forms.append("\u2212" + f[1:])
+        for f in forms:
+            if f not in out:
+                out.append(f)
+    return out

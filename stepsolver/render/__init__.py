@@ -129,6 +129,25 @@ FORMATS: dict[str, Callable] = {
 }
 
 
+def render_qti(traces: list, options: RenderOptions | None = None) -> bytes:
+    """A QTI 1.2 zip for Canvas: every variant of an exercise in one question
+    group that picks one per student (templates/qti/, export/qti.py)."""
+    import jinja2
+
+    from ..export.qti import package, quiz_data
+
+    options = options or RenderOptions()
+    env = _environment(options, traces)
+    ctx = _context(traces, options)
+    ctx["quiz"] = quiz = quiz_data(ctx["problems"], ctx["tr"])
+    try:
+        assessment = tidy(env.get_template("qti/assessment.xml.j2").render(**ctx))
+        manifest = tidy(env.get_template("qti/manifest.xml.j2").render(**ctx))
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template qti: {exc}") from None
+    return package(quiz, assessment, manifest)
+
+
 def render_report(report, fmt: str, options: RenderOptions | None = None) -> str:
     """A check report as md, text or json."""
     import jinja2
