@@ -156,7 +156,7 @@ def render_report(report, fmt: str, options: RenderOptions | None = None) -> str
     if fmt == "json":
         return dumps(report.to_dict(messages(options.lang))) + "\n"
     if fmt == "gradescope":
-        from ..export.gradescope import results
+        from .gradescope import results
 
         return dumps(results(report, messages(options.lang))) + "\n"
     names = {"md": "check/report.md.j2", "text": "check/report.txt.j2", "html": "check/report.html.j2"}

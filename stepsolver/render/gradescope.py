@@ -10,13 +10,14 @@ The shape is Gradescope's: {"score", "output", "tests": [{"name", "score",
 
 from __future__ import annotations
 
-from ..exact import to_float
+from ..exact import exact_text, to_float
 
 
 def results(report, tr) -> dict:
+    from .views import ReportView
+
+    view = ReportView(report, tr)  # the marks, the notes and where an entry sits, as in every report
     trace = report.trace
-    parts = trace.kind.report_view(report, tr)
-    marks = {"correct": "✓", "wrong": "✗", "carried": "↪", "imprecise": "…"}
     by_key: dict = {}
     for it in report.items:
         by_key.setdefault(it.key, []).append(it)
@@ -33,9 +34,9 @@ def results(report, tr) -> dict:
             name = tr.t("check.gs_step_name", step=step.index, name=label) if several else label
             lines = []
             for it in items:
-                line = tr.t("check.gs_item", mark=marks[it.verdict], where=parts.where(it), given=it.given.text,
+                line = tr.t("check.gs_item", mark=view.mark(it), where=view.where(it), given=it.given.text,
                             expected=_num(it.expected))
-                note = _note(it, tr)
+                note = view.note(it)
                 lines.append(line + (f" ({note})" if note else ""))
             if n > len(items):
                 lines.append(tr.t("check.gs_blank", count=n - len(items)))
@@ -51,19 +52,7 @@ def results(report, tr) -> dict:
 
 
 def _num(v) -> str:
-    from ..exact import exact_text
-
     t = exact_text(v)
     if t is not None and len(t) <= 12:
         return t
     return f"{to_float(v):.6g}"
-
-
-def _note(it, tr) -> str:
-    if it.verdict == "carried":
-        return tr.t("check.note_carried")
-    if it.verdict == "imprecise":
-        return tr.t("check.note_imprecise", count=it.decimals_needed)
-    if it.verdict == "wrong" and it.hint:
-        return tr.t("check.note_hint", code=it.hint.code, text=it.hint.text)
-    return ""
