@@ -141,7 +141,6 @@ class Screen:
         self.mult = _nice_multiplier(spec)
         loss = template.loss.name
         self.rational = all(a.rational for a in self.acts) and loss in ("half_sse", "sse", "mse")
-        self.reasons: dict[str, int] = {}
 
     # -- the forward pass, layer by layer --------------------------------
     def inputs(self, examples):
