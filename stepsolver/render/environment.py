@@ -112,6 +112,9 @@ def environment(user_dir: str | None = None, kind_dirs: tuple[str, ...] = ()):
     env.filters["plain_text"] = textmath.plain
     env.filters["text_width"] = textmath.width
     env.globals["text_table"] = textmath.table
+    from ..functions.optimizers import state_symbol
+
+    env.globals["opt_symbol"] = state_symbol
     env.globals["point"] = lambda x, y: f"({float(x):.1f},{float(y):.1f})"
     env.globals["md_image"] = lambda alt, url: f"![{alt}]({url})"
     env.filters["mathml"] = mathml

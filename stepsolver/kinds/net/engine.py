@@ -168,6 +168,40 @@ def update(W: Mat, b: Mat, gW: Mat, gb: Mat, eta, update_biases: bool) -> tuple[
     return W_new, b_new
 
 
+def optimizer_update(opt, W: Mat, b: Mat, gW: Mat, gb: Mat, prev: dict, t: int, eta, update_biases: bool, rnd, where: str,
+                     rnd_state=None) -> dict:
+    """One layer's update with an optimizer that keeps state: the new W and
+    b, and the LayerTrace fields of the state (``opt``, ``opt_before``,
+    ``opt_dir``, ``opt_root``); ``rnd_state`` rounds the state entries
+    (the rounded key writes them to significant digits).  ``prev``: the persistent state after the previous update
+    by quantity name (empty at t = 1: zeros)."""
+    shown, before, dirs, roots = {}, {}, {}, {}
+    out = {}
+    for param, theta, g in (("W", W, gW), ("b", b, gb)):
+        if param == "b" and not update_biases:
+            out["b_new"] = b
+            continue
+        old = {s: prev.get(f"{s}_{param}") for s in opt.state}
+        old = None if any(v is None for v in old.values()) else old
+        try:
+            new, entries, direction, denom = opt.step(theta, g, old, t, eta, rnd_state or rnd)
+        except ZeroDivisionError:
+            raise SolveError(
+                f"{where}, {param}_new: the {opt.name} update divides by zero (a gradient entry that has been 0 at "
+                "every update so far, with epsilon = 0); give the optimizer an epsilon above 0"
+            ) from None
+        start = old if old is not None else opt.zeros(theta)
+        for s in opt.state:
+            before[f"{s}_{param}"] = start[s]
+        for k, M in entries.items():
+            shown[f"{k}_{param}"] = M
+        dirs[param] = direction
+        roots[param] = denom
+        out[f"{param}_new"] = rnd(new)
+    out.update(opt=shown, opt_before=before, opt_dir=dirs, opt_root=roots)
+    return out
+
+
 # ---------------------------------------------------------------- solve
 def _same(M):
     return M
@@ -204,13 +238,16 @@ def _keep_a_digit(x, rounded):
     return rounded
 
 
-def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: int, pass_index: int, rnd=None) -> Step:
+def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: int, pass_index: int, rnd=None,
+               state=None) -> Step:
     """One update.  With ``rnd`` (a function rounding a matrix), every value
     a student writes down (z, a, J, delta, the gradients, the updated
     parameters) is rounded before it is used, and derivatives are taken in
     the form students use from their rounded a (sigma' = a(1 - a)): the
     answer key of someone working to N decimals.  Values they do not write
-    (g', dL/da) are used as they come."""
+    (g', dL/da) are used as they come.  ``state``: per layer, the
+    optimizer's persistent state after the previous update (by quantity
+    name; None at the first)."""
     rounding = rnd is not None
     rnd = rnd or _same
     acts = [l.activation for l in problem.layers]
@@ -270,7 +307,15 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
         W, b = params[l]
         A_prev = X if l == 0 else as_[l - 1]
         gW_data, gW, gb = (rnd(M) for M in gradients(deltas[l], A_prev, W, problem.l2))
-        W_new, b_new = (rnd(M) for M in update(W, b, gW, gb, problem.learning_rate, problem.update_biases))
+        opt = problem.optimizer
+        extra = {}
+        if opt.plain:
+            W_new, b_new = (rnd(M) for M in update(W, b, gW, gb, problem.learning_rate, problem.update_biases))
+        else:
+            prev = state[l] if state else {}
+            extra = optimizer_update(opt, W, b, gW, gb, prev, index, problem.learning_rate, problem.update_biases,
+                                     rnd, f"step {index}, layer {l + 1}", getattr(rnd, "state", rnd))
+            W_new, b_new = extra.pop("W_new"), extra.pop("b_new")
         _check_size(W_new, f"step {index}, layer {l + 1}, W_new")
         unscale = 1 / factor
         layer_traces.append(
@@ -293,6 +338,7 @@ def solve_step(problem: Problem, params, example_ids: tuple[int, ...], index: in
                 eta=problem.learning_rate,
                 dz_ex=deltas[l] if factor == 1 else deltas[l].scale(unscale),
                 da_ex=dAs[l] if factor == 1 or dAs[l] is None else dAs[l].scale(unscale),
+                **extra,
             )
         )
     step_values = Step(index=index, pass_index=pass_index, examples=tuple(example_ids), X=X, T=T, factor=factor,
@@ -327,6 +373,8 @@ def quantities_of_step(step: Step, prefix: str = "", guarded: bool = False):
             M = getattr(lt, name)
             if M is not None:
                 yield f"{prefix}layer {lt.index}, {name}", M
+        for name, M in (lt.opt or {}).items():
+            yield f"{prefix}layer {lt.index}, {name}", M
 
 
 def quantities_of_loss(loss: LossTrace, prefix: str = ""):
@@ -376,7 +424,12 @@ def schedule(problem: Problem):
 def solve_rounded(problem: Problem, places: int) -> NetTrace:
     """The answer key of a careful student who rounds every intermediate
     value to ``places`` decimals (half away from zero) before using it."""
-    rnd = lambda M: M.map(lambda x: round_half_away(x, places))  # noqa: E731
+    def rnd(M):
+        return M.map(lambda x: round_half_away(x, places))
+
+    # an optimizer's state (Adam's v is about g^2 / 1000) is written to
+    # significant digits: the update divides one tiny value by another
+    rnd.state = lambda M: M.map(lambda x: round_significant(x, places) if x else x)
     return solve_exact(problem, rnd)
 
 
@@ -518,7 +571,9 @@ def _settle_zeros(trace: NetTrace) -> NetTrace:
 
     steps = []
     for st in trace.steps:
-        layers = tuple(dataclasses.replace(lt, **{k: fix(getattr(lt, k)) for k in LAYER_MATRICES}) for lt in st.layers)
+        layers = tuple(dataclasses.replace(lt, **{k: fix(getattr(lt, k)) for k in LAYER_MATRICES},
+                                           **({"opt": {k: fix(M) for k, M in lt.opt.items()}} if lt.opt else {}))
+                       for lt in st.layers)
         steps.append(dataclasses.replace(st, layers=layers, loss=loss(st.loss), dL_da=fix(st.dL_da)))
     return dataclasses.replace(trace, steps=tuple(steps), final_loss=loss(trace.final_loss),
                                final_outputs=fix(trace.final_outputs))
@@ -527,10 +582,12 @@ def _settle_zeros(trace: NetTrace) -> NetTrace:
 def _solve_at(problem: Problem, rnd=None) -> NetTrace:
     params = [(l.W, l.b) for l in problem.layers]
     steps = []
+    state = None
     for index, (p, ids) in enumerate(schedule(problem), 1):
-        step = solve_step(problem, params, ids, index, p, rnd)
+        step = solve_step(problem, params, ids, index, p, rnd, state)
         steps.append(step)
         params = [(lt.W_new, lt.b_new) for lt in step.layers]
+        state = [lt.opt or {} for lt in step.layers]
     # the cost over all examples with the final parameters: a check on the
     # update, not part of it, so a value it cannot compute is only a note
     ids = tuple(range(1, len(problem.examples) + 1))

@@ -223,8 +223,11 @@ FLOAT64 = Float64()
 
 
 # ----------------------------------------------------------- the run
-def float_step(problem, params, X, T, zsigns, eta, l2, xp):
-    """One update in the arithmetic of ``xp``.  Returns (quantities, new params)."""
+def float_step(problem, params, X, T, zsigns, eta, l2, xp, state=None, t=1):
+    """One update in the arithmetic of ``xp``.  Returns (quantities, new
+    params); with an optimizer that keeps state, ``state`` is its state per
+    layer from the previous update (None at the first) and the new state is
+    ``quantities["state"]``."""
     L = len(params)
     acts = [l.activation for l in problem.layers]
     m = X.shape[1]
@@ -284,7 +287,8 @@ def float_step(problem, params, X, T, zsigns, eta, l2, xp):
         for l in range(L - 2, -1, -1):
             deltas[l] = (params[l + 1][0].T @ deltas[l + 1]) * gps[l]
 
-        layers, new = [], []
+        layers, new, states = [], [], []
+        opt = problem.optimizer
         for l in range(L):
             W, b = params[l]
             A_prev = X if l == 0 else as_[l - 1]
@@ -292,15 +296,24 @@ def float_step(problem, params, X, T, zsigns, eta, l2, xp):
             if l2:
                 gW = gW + l2 * W
             gb = deltas[l].sum(axis=1, keepdims=True)
-            W_new = W - eta * gW
-            b_new = b - eta * gb if problem.update_biases else b
-            layers.append(
-                {"z": zs[l], "a": as_[l], "delta": deltas[l], "grad_W": gW, "grad_b": gb, "W_new": W_new, "b_new": b_new}
-            )
-            new.append((W_new, b_new))
+            rec = {"z": zs[l], "a": as_[l], "delta": deltas[l], "grad_W": gW, "grad_b": gb}
+            kept = {}
+            for name, theta, g in (("W", W, gW), ("b", b, gb)):
+                if name == "b" and not problem.update_biases:
+                    rec["b_new"] = b
+                    continue
+                if opt.plain:
+                    rec[f"{name}_new"] = theta - eta * g
+                    continue
+                prev = state[l].get(name) if state else None
+                rec[f"{name}_new"], entries, kept[name] = opt.np_step(theta, g, prev, t, eta, xp)
+                rec.update({f"{k}_{name}": v for k, v in entries.items()})
+            layers.append(rec)
+            states.append(kept)
+            new.append((rec["W_new"], rec["b_new"]))
     cost = np.empty((1, 1), dtype=xp.dtype)
     cost[0, 0] = J
-    return {"loss": cost, "layers": layers}, new
+    return {"loss": cost, "layers": layers, "state": states}, new
 
 
 def _q(n, d):
@@ -328,14 +341,16 @@ def _lockstep(trace, runs):
     each from its own weights; yield (label, exact matrix, [result of each
     run]) for the cost and every reported quantity of every step."""
     problem = trace.problem
-    state = [[list(inputs), xp] for inputs, xp in runs]
+    state = [[list(inputs), xp, None] for inputs, xp in runs]
     for step in trace.steps:
         cols = [k - 1 for k in step.examples]
         zsigns = [_signs(lt.z) for lt in step.layers]
         results = []
         for st in state:
-            (params, X, T, eta, l2), xp = st
-            res, st[0][0] = float_step(problem, params, X[:, cols], T[:, cols], zsigns, eta, l2, xp)
+            (params, X, T, eta, l2), xp, opt_state = st
+            res, st[0][0] = float_step(problem, params, X[:, cols], T[:, cols], zsigns, eta, l2, xp, opt_state,
+                                       step.index)
+            st[2] = res["state"]
             results.append(res)
         tag = f"step {step.index}" if len(trace.steps) > 1 else ""
         for q in in_record_order(trace.quantities(step)):

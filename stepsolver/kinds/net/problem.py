@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ... import limits
 from ...errors import InputError, LimitError
 from ...exact import ONE, Q, ZERO, Mat, q_str
-from ...functions import activations, losses
+from ...functions import activations, losses, optimizers
 from ...functions.activations import Activation
 from ...trace import problem_name
 from ...tomlio import (
@@ -42,6 +42,7 @@ TOP_KEYS = (
     "l2",
     "update_biases",
     "leaky_slope",
+    "optimizer",
     "layers",
     "examples",
 )
@@ -82,6 +83,7 @@ class Problem:
     l2: object = ZERO
     update_biases: bool = True
     leaky_slope: object = Q(1, 100)
+    optimizer: optimizers.Optimizer = optimizers.SGD
     title: str | None = None
     description: str | None = None
     source: str | None = None  # the file it came from, as given
@@ -127,6 +129,7 @@ def problem_from_dict(data: dict, source: str | None = None) -> Problem:
     if l2 < 0:
         raise InputError(f"must be 0 or more, got {_qs(l2)}", key="l2")
     update_biases = parse_bool(data["update_biases"], "update_biases") if "update_biases" in data else True
+    optimizer = optimizers.read(data["optimizer"], "optimizer") if "optimizer" in data else optimizers.SGD
     slope = parse_number(data["leaky_slope"], "leaky_slope") if "leaky_slope" in data else Q(1, 100)
     options = {"leaky_slope": slope}
 
@@ -227,7 +230,7 @@ def problem_from_dict(data: dict, source: str | None = None) -> Problem:
             key="steps",
         )
     work = 3 * updates * sum(l.units * l.inputs for l in layers) * (len(examples) if update == "batch" else 1)
-    rational = all(l.activation.rational for l in layers) and loss.name in ("half_sse", "sse", "mse")
+    rational = all(l.activation.rational for l in layers) and loss.name in ("half_sse", "sse", "mse") and not optimizer.rooted
     limit = limits.MAX_WORK if rational else limits.MAX_WORK_IRRATIONAL
     if work > limit:
         kind = "exact rational" if rational else "certified irrational"
@@ -248,6 +251,7 @@ def problem_from_dict(data: dict, source: str | None = None) -> Problem:
         l2=l2,
         update_biases=update_biases,
         leaky_slope=slope,
+        optimizer=optimizer,
         title=title,
         description=description,
         source=source,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ...exact import Q, Mat
 from ...trace import Key
+from ...functions import optimizers
 from . import engine, rules
 
 def replay(marker, trace, sheet) -> None:
@@ -25,8 +26,11 @@ def replay(marker, trace, sheet) -> None:
     first = trace.steps[0]
     W_used = [marker.exact(lt.W) for lt in first.layers]
     b_used = [marker.exact(lt.b) for lt in first.layers]
+    state = None  # the optimizer's state, per layer {quantity name: Qty}, as the student carried it
     for s in trace.steps:
-        W_used, b_used = _Step(marker, trace, s).run(W_used, b_used)
+        step = _Step(marker, trace, s)
+        W_used, b_used = step.run(W_used, b_used, state)
+        state = step.state
 
 
 class _Step:
@@ -35,11 +39,12 @@ class _Step:
     def __init__(self, marker, trace, s):
         self.marker, self.trace, self.s, self.problem = marker, trace, s, trace.problem
         self.judge = marker.judge
+        self.state = None  # the optimizer's state after this update, per layer, as the student has it
 
     def key(self, layer, name) -> Key:
         return Key(self.s.index, layer, name)
 
-    def run(self, W_used, b_used):
+    def run(self, W_used, b_used, state=None):
         run, _safe, m_ = self.marker.run, self.marker.safe, self.marker
         s = self.s
         p = self.problem
@@ -201,6 +206,8 @@ class _Step:
             Gbv[l] = self.judge(self.key(l + 1, "grad_b"), lt.grad_b, [ftb], gb_cands)
 
         # updates ------------------------------------------------------------------
+        if not p.optimizer.plain:
+            return self.optimizer_updates(W_used, b_used, GWv, Gbv, state)
         new_W, new_b = [], []
         for l in range(L):
             lt = s.layers[l]
@@ -231,13 +238,45 @@ class _Step:
                 new_b.append(self.judge(self.key(l + 1, "b_new"), lt.b_new, [b], None))
         return new_W, new_b
 
+    def optimizer_updates(self, W_used, b_used, GWv, Gbv, state):
+        """The updates with an optimizer that keeps state: each state entry
+        from the student's own earlier state and gradient, then the new
+        parameters from their own state (``self.state`` keeps it for the
+        next update)."""
+        p, s, m_ = self.problem, self.s, self.marker
+        opt = p.optimizer
+        new_W, new_b = [], []
+        self.state = []
+        for l in range(len(p.layers)):
+            lt = s.layers[l]
+            kept = {}
+            for param, theta, g in (("W", W_used[l], GWv[l]), ("b", b_used[l], Gbv[l])):
+                if param == "b" and not p.update_biases:
+                    new_b.append(self.judge(self.key(l + 1, "b_new"), lt.b_new, [theta], None))
+                    continue
+                prev = (state[l] if state else {})
+                before = {k: prev.get(f"{k}_{param}") or m_.exact(lt.opt_before[f"{k}_{param}"]) for k in opt.state}
+                new, own = self.optimizer_param(l, lt, param, theta, g, before)
+                (new_W if param == "W" else new_b).append(new)
+                kept.update({f"{k}_{param}": own[k] for k in opt.state})
+            self.state.append(kept)
+        return new_W, new_b
+
+    def optimizer_param(self, l, lt, param, theta, g, before):
+        """One parameter's state entries and new value, judged in worked order."""
+        k = self.s.index
+        return optimizers.judge_update(
+            self.marker, self.problem.optimizer, theta, g, before, k, lt.eta,
+            key_of=lambda name: Key(k, l + 1, f"{name}_{param}"), true_of=lambda name: lt.opt[f"{name}_{param}"],
+            key_new=Key(k, l + 1, f"{param}_new"), true_new=getattr(lt, f"{param}_new"), old=getattr(lt, param))
+
     def provisional_W_new(self, s, layer: int, W, GW) -> Mat | None:
         """The weights of ``layer`` as the student updated them this step:
         their W_new where given, otherwise W - eta * their gradient."""
         given = self.marker.answers(self.key(layer, "W_new"))
         student_value, _safe = self.marker.student_value, self.marker.safe
         base = None
-        if GW is not None:
+        if GW is not None and self.problem.optimizer.plain:
             base = _safe(lambda: rules.updated(W.balls, GW.balls, s.layers[layer - 1].eta))
         if base is None:
             base = s.layers[layer - 1].W_new

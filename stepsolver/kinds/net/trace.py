@@ -49,6 +49,23 @@ class LayerTrace:
     #: the dZ and dA of the notations that write 1/m in the gradients instead
     dz_ex: Mat | None = None
     da_ex: Mat | None = None
+    #: the optimizer's state entries after this update, by quantity name
+    #: ("velocity_W", "m_hat_b", ...; empty for plain descent), in worked order
+    opt: dict | None = None
+    #: its persistent state before this update, by the same names (zeros at t = 1)
+    opt_before: dict | None = None
+    #: what eta multiplies in the update, per parameter ("W", "b")
+    opt_dir: dict | None = None
+    #: the denominator sqrt(.) + eps of AdaGrad, RMSProp and Adam, per parameter
+    opt_root: dict | None = None
+
+    def __getattr__(self, key):
+        # the optimizer's state entries read like the other quantities: lt.m_W
+        if not key.startswith("_"):
+            opt = self.__dict__.get("opt")
+            if opt and key in opt:
+                return opt[key]
+        raise AttributeError(key)
 
     @property
     def units(self) -> int:
@@ -149,10 +166,28 @@ def quantities(trace: NetTrace, step: Step) -> list[Quantity]:
                                                          ("gprime", lt.gprime))))
         out.append(q(lt, "grad_W", "grad_W", (("delta", lt.delta), ("a_prev", lt.a_prev), ("W", lt.W))))
         out.append(q(lt, "grad_b", "grad_b", (("delta", lt.delta),)))
+    opt = trace.problem.optimizer
+    rule = "update" if opt.plain else f"update_{opt.name}"
+
+    def state(lt, param):
+        # the optimizer's state entries of one parameter, just before its new value
+        base = 1 + (lt.index - 1) * n_rep + REPORTED.index(f"{param}_new")
+        names = opt.quantity_names(param)
+        for k, name in enumerate(names):
+            operands = (("grad", getattr(lt, f"grad_{param}")),) + tuple(
+                (f"{s}_before", lt.opt_before[f"{s}_{param}"]) for s in opt.state)
+            yield Quantity(Key(k_, lt.index, name), lt.opt[name], f"opt_{name.rsplit('_', 1)[0]}", operands, True,
+                           base - 1 + (k + 1) / (len(names) + 1), Text("label.net", name=name, layer=lt.index))
+
+    k_ = k
     for lt in step.layers:
-        out.append(q(lt, "W_new", "update", (("W", lt.W), ("grad", lt.grad_W), ("eta", lt.eta))))
+        if lt.opt:
+            out.extend(state(lt, "W"))
+        out.append(q(lt, "W_new", rule, (("W", lt.W), ("grad", lt.grad_W), ("eta", lt.eta))))
         if biases:
-            out.append(q(lt, "b_new", "update", (("b", lt.b), ("grad", lt.grad_b), ("eta", lt.eta))))
+            if lt.opt:
+                out.extend(state(lt, "b"))
+            out.append(q(lt, "b_new", rule, (("b", lt.b), ("grad", lt.grad_b), ("eta", lt.eta))))
         else:  # kept as it was: reported, never asked
             out.append(q(lt, "b_new", "kept", (("b", lt.b),), asked=False))
     return out

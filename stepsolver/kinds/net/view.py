@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ...exact import to_float
+from ...functions import optimizers
 from ...lang import Text
 from ...trace import RoundedKeys
 from . import notation
@@ -76,6 +77,43 @@ class ProblemView(RoundedKeys):
     def m_total(self) -> int:
         return len(self.problem.examples)
 
+    # -- the optimizer -------------------------------------------------------
+    @property
+    def optimizer(self):
+        return self.problem.optimizer
+
+    def opt_updates(self, step, lt) -> list:
+        """One layer's optimizer update per parameter (W, then b unless the
+        biases are frozen), as templates/common/optimizer.j2 reads it."""
+        opt, n = self.problem.optimizer, self.n
+        if opt.plain or not lt.opt:
+            return []
+        l = lt.index
+        out = []
+        for param in ("W", "b"):
+            if param not in lt.opt_dir:
+                continue
+            names = opt.quantity_names(param)
+            entries = [(name.rsplit("_", 1)[0], lt.opt[name]) for name in names]
+            state = {k: M for k, M in entries}
+            before = {s: lt.opt_before[f"{s}_{param}"] for s in opt.state}
+            if param == "W":
+                th, g = n.W(l), n.dW(l)
+                th_e = lambda i, j, l=l: n.w_e(l, i + 1, j + 1)  # noqa: E731
+                g_e = lambda i, j, l=l: n.dW_e(l, i + 1, j + 1)  # noqa: E731
+            else:
+                th, g = n.b(l), n.db(l)
+                th_e = lambda i, j, l=l: n.b_e(l, i + 1)  # noqa: E731
+                g_e = lambda i, j, l=l: n.db_e(l, i + 1)  # noqa: E731
+            out.append(SimpleNamespace(
+                param=param, th=th, g=g, th_e=th_e, g_e=g_e,
+                theta=getattr(lt, param), grad=getattr(lt, f"grad_{param}"), new=getattr(lt, f"{param}_new"),
+                before=before, entries=entries, state_of=state.get,
+                direction=lt.opt_dir[param], denom=(lt.opt_root or {}).get(param),
+                acc={"adam": "v_hat", "adagrad": "G", "rmsprop": "s"}.get(opt.name), eta=lt.eta, t=step.index,
+                mat=self._s.f.mat, arg=self._s.f.mat))
+        return out
+
     # -- the quiz ------------------------------------------------------------
     def quiz_quantities(self, step) -> list:
         """The quantities a quiz asks for in one update, in the order they
@@ -103,6 +141,11 @@ class ProblemView(RoundedKeys):
             elif name in ("grad_W", "grad_b"):
                 label = f"dJ/d{name[-1]}, layer {layer}"
                 symbol, field, gradient = (n.dW if name == "grad_W" else n.db)(layer), name, True
+            elif name not in ("W_new", "b_new"):  # an optimizer's state entry: m_hat_W
+                stem, param = name.rsplit("_", 1)
+                label = f"{name}, layer {layer}"
+                th = (n.W if param == "W" else n.b)(layer)
+                symbol, field, gradient = optimizers.state_symbol(stem, th), name, True
             else:  # W_new, b_new
                 label = f"updated {name[0]}, layer {layer}"
                 symbol, field = getattr(n, name[0])(layer) + r"_{\text{new}}", name
@@ -143,7 +186,7 @@ class ProblemView(RoundedKeys):
         """What the conventions list depends on: like problems share it."""
         p = self.problem
         return (p.loss.name, p.batch, bool(p.l2), p.update_biases, p.update, len(p.layers),
-                tuple(l.activation.convention for l in p.layers))
+                tuple(l.activation.convention for l in p.layers), p.optimizer.name, p.optimizer.epsilon_inside)
 
     @property
     def conventions(self) -> list[str]:
@@ -185,13 +228,18 @@ class ReportParts:
         """The output rule of the item's step (chain, softmax_ce, ...)."""
         return self.trace.steps[it.step - 1].output_rule
 
+    def optimized(self, it) -> bool:
+        """Whether the item is an optimizer's state entry, or an update made with one."""
+        opt = self.problem.optimizer
+        return not opt.plain and (it.quantity in ("W_new", "b_new") or it.quantity[:-2] in opt.shown)
+
     def entry(self, it) -> str:
         """Where an entry sits, in words: 'unit 2', 'unit 2, example 3', '(1, 2)'."""
         if it.quantity == "loss":
             return ""
-        if it.quantity in ("grad_W", "W_new"):
+        if it.quantity in ("grad_W", "W_new") or it.quantity.endswith("_W"):
             return self.tr("check.net.entry_cell", row=it.row, col=it.col)
-        if it.quantity in ("grad_b", "b_new"):
+        if it.quantity in ("grad_b", "b_new") or it.quantity.endswith("_b"):
             return self.tr("check.net.entry_unit", unit=it.row)
         step = self.trace.steps[it.step - 1]
         if step.m == 1:
