@@ -3,8 +3,9 @@
     {"kind": "graph", "title", "nodes": [{"name", "expr" (null for leaves),
      "role": "input" | "constant" | "node", "parents": [names], "value": V,
      "grad": V or null, "local": {parent: V}}] in forward order,
-     "output", "seed": V, "update": {"learning_rate", "direction", "new": {name: V}}
-     (when asked), "notes": [...]}
+     "output", "seed": V, "optimizer": {"name", ...} and "update": {"learning_rate",
+     "direction", "new": {name: V}, "state": {name: {"m": V, ...}} (with an
+     optimizer that keeps state)} (when asked), "notes": [...]}
 
 V is ``{"exact": "7/40", "value": 0.175}`` for a scalar and
 ``{"exact": [[...]], "value": [[...]]}`` for a vector (an n x 1 column) or a
@@ -40,7 +41,11 @@ def to_dict(trace) -> dict:
         })
     out = {"kind": "graph", "title": p.name, "nodes": nodes, "output": p.output, "seed": value(p.seed)}
     if p.update is not None:
+        opt = p.update.optimizer
+        out["optimizer"] = {k: v if isinstance(v, (str, bool)) else json_value(v) for k, v in opt.to_dict().items()}
         out["update"] = {"learning_rate": json_value(p.update.learning_rate), "direction": p.update.direction,
                          "new": {name: value(s.new[name]) for name in p.update.params}}
+        if not opt.plain:
+            out["update"]["state"] = {name: {k: value(M) for k, M in s.opt[name].items()} for name in p.update.params}
     out["notes"] = list(trace.notes)
     return out

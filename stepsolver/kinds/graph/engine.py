@@ -79,14 +79,31 @@ def solve_at(problem, rnd=None) -> GraphTrace:
             for x in final[n.name].entries():
                 exact.guard(x, lambda n=n: f"the gradient of {n.name}")
     new = {}
+    opt_state, opt_dir, opt_root = {}, {}, {}
     if problem.update is not None:
         eta = problem.update.learning_rate
         sign = -1 if problem.update.direction == "descent" else 1
+        opt = problem.update.optimizer
         for p in problem.update.params:
-            step = final[p].scale(eta)
-            new[p] = rnd(values[p] - step if sign < 0 else values[p] + step)
+            if opt.plain:
+                step = final[p].scale(eta)
+                new[p] = rnd(values[p] - step if sign < 0 else values[p] + step)
+                continue
+            # ascent is descent on the negated gradient
+            g = final[p] if sign < 0 else -final[p]
+            try:
+                theta, shown, direction, denom = opt.step(values[p], g, None, 1, eta, getattr(rnd, "state", rnd))
+            except ZeroDivisionError:
+                raise SolveError(f"the update of {p}: the {opt.name} update divides by zero (a gradient entry of 0 "
+                                 "with epsilon = 0); give the optimizer an epsilon above 0") from None
+            new[p] = rnd(theta)
+            opt_state[p], opt_dir[p], opt_root[p] = shown, direction, denom
+            for M in shown.values():
+                for x in M.entries():
+                    exact.guard(x, lambda p=p: f"the optimizer state of {p}")
     kinks = _kinks(problem, values)
-    step = GraphStep(1, values, final, local, contrib, new, tuple(kinks))
+    step = GraphStep(1, values, final, local, contrib, new, tuple(kinks), opt=opt_state, opt_dir=opt_dir,
+                     opt_root=opt_root)
     return GraphTrace(problem=problem, steps=(step,))
 
 
@@ -134,7 +151,7 @@ def _kinks(problem, values) -> list:
 def _audit(trace: GraphTrace) -> float:
     worst = float("inf")
     s = trace.steps[0]
-    for d in (s.values, s.grads, s.new):
+    for d in (s.values, s.grads, s.new, *s.opt.values()):
         for M in d.values():
             for x in M.entries():
                 if type(x) is exact.Irr:
@@ -172,6 +189,9 @@ def solve_rounded(problem, places: int) -> GraphTrace:
     ``places`` decimals and carries the rounded value forward."""
     def rnd(M):
         return Mat(tuple(exact.round_half_away(x, places) for x in r) for r in M.rows)
+
+    # an optimizer's state is written to significant digits (as for networks)
+    rnd.state = lambda M: M.map(lambda x: exact.round_significant(x, places) if x else x)
 
     try:
         return solve_exact(problem, rnd)

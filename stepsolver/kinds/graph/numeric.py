@@ -106,4 +106,37 @@ def crosscheck(trace) -> list[str]:
                 if s.kinks:
                     continue  # a finite difference across a kink says nothing
                 raise CrossCheckError(f"the gradient of {name}: exact {e.tolist()}, finite difference {num.tolist()}")
+        if p.update is not None:
+            _check_update(p, s)
     return []
+
+
+class _Float:
+    """The float64 arithmetic an optimizer's numeric step is written against."""
+
+    sqrt = staticmethod(np.sqrt)
+
+    @staticmethod
+    def const(q):
+        return to_float(q)
+
+
+def _check_update(p, s) -> None:
+    """The update recomputed in float64 from the exact gradients (checked
+    above by finite differences), with the optimizer's own float form."""
+    eta = to_float(p.update.learning_rate)
+    opt = p.update.optimizer
+    sign = -1.0 if p.update.direction == "descent" else 1.0
+    for name in p.update.params:
+        theta, g = _f(s.values[name]), _f(s.grads[name])
+        if opt.plain:
+            results = {"new": theta + sign * eta * g}
+        else:
+            new, entries, _ = opt.np_step(theta, -sign * g, None, 1, eta, _Float)
+            results = dict(entries, new=new)
+        for what, f in results.items():
+            e = _f(s.new[name] if what == "new" else s.opt[name][what])
+            if not (np.all(np.isfinite(e)) and np.all(np.isfinite(f))):
+                continue
+            if not _ok(e, f, REL * np.abs(e) + 1e-12 * (np.max(np.abs(e)) if e.size else 0)):
+                raise CrossCheckError(f"the update of {name} ({what}): exact {e.tolist()}, float64 {f.tolist()}")

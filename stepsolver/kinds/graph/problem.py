@@ -4,7 +4,9 @@
     [constants]  given values (no gradients unless listed in backward.wrt)
     [nodes]      forward order; each an expression of names defined above it
     [backward]   output (default: the last node), seed (default 1), wrt
-    [update]     learning_rate, direction (descent | ascent), params
+    [update]     learning_rate, direction (descent | ascent), params, and an
+                 optional [update.optimizer] table as in network problems (one
+                 update, t = 1; ascent applies the rule to the negated gradient)
     [symbols]    display forms of names, in the restricted syntax of names
 
 A value is a number as in the network format (TOML floats read as written,
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from ... import limits
 from ...errors import InputError, LimitError
 from ...exact import ONE, Mat
+from ...functions import optimizers
 from ...trace import problem_name
 from ...tomlio import (FloatText, check_keys, choose, describe, expect_table, nearest, parse_matrix, parse_number,
                        parse_string, parse_vector)
@@ -28,7 +31,7 @@ from . import expr
 
 TOP_KEYS = ("kind", "title", "description", "inputs", "constants", "nodes", "backward", "update", "symbols")
 BACKWARD_KEYS = ("output", "seed", "wrt")
-UPDATE_KEYS = ("learning_rate", "direction", "params")
+UPDATE_KEYS = ("learning_rate", "direction", "params", "optimizer")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
 MAX_NODES = 200
 SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}(\^\(?[A-Za-z0-9]{1,8}\)?)?")
@@ -50,6 +53,8 @@ class Update:
     learning_rate: object
     direction: str  # descent | ascent
     params: tuple
+    #: the update rule ([update.optimizer]; plain descent or ascent by default)
+    optimizer: optimizers.Optimizer = optimizers.SGD
 
 
 @dataclass(frozen=True)
@@ -205,7 +210,8 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
                 params.append(p)
         else:
             params = inputs
-        update = Update(eta, direction, tuple(params))
+        opt = optimizers.read(up["optimizer"], "update.optimizer") if "optimizer" in up else optimizers.SGD
+        update = Update(eta, direction, tuple(params), opt)
 
     symbols = {}
     for name, form in expect_table(data.get("symbols", {}), "symbols").items():

@@ -12,6 +12,7 @@ the learning rate left out, the old value copied.
 from __future__ import annotations
 
 from ...exact import ONE, Mat
+from ...functions import optimizers
 from ...trace import Key
 from .expr import Evaluator, Fn
 
@@ -107,8 +108,18 @@ def replay(marker, trace, sheet) -> None:
         return
     eta = p.update.learning_rate
     sign = -1 if p.update.direction == "descent" else 1
+    opt = p.update.optimizer
     for name in p.update.params:
         old = s.values[name]
+        if not opt.plain:
+            # ascent is descent on the negated gradient, as the solve does it
+            g = G[name] if sign < 0 else run(lambda M: M.scale(-1), G[name])
+            zeros = opt.zeros(old)
+            optimizers.judge_update(
+                marker, opt, V[name], g, {k: marker.exact(zeros[k]) for k in opt.state}, 1, eta,
+                key_of=lambda what, name=name: Key(1, name, what), true_of=lambda what, name=name: s.opt[name][what],
+                key_new=Key(1, name, "new"), true_new=s.new[name], old=old)
+            continue
 
         def step(W, g, sgn=sign, e=eta):
             return W + g.scale(sgn * e)

@@ -10,7 +10,7 @@ record order (CSV, --round) is node by node in forward order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...exact import Mat
 from ...lang import Text
@@ -28,6 +28,11 @@ class GraphStep:
     kinks: tuple = ()
     examples: tuple = (1,)
     m: int = 1
+    #: an optimizer's state entries per updated parameter {name: {"m": Mat, ...}} (empty for plain steps)
+    opt: dict = field(default_factory=dict)
+    #: what eta multiplies, and the denominator sqrt(.) + eps, per parameter
+    opt_dir: dict = field(default_factory=dict)
+    opt_root: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,13 @@ def quantities(trace: GraphTrace, step: GraphStep) -> list[Quantity]:
                                 rec(n.name, "grad"), Text("label.grad", name=n.name)))
     if p.update is not None:
         eta = p.update.learning_rate
+        opt = p.update.optimizer
         for name in p.update.params:
-            out.append(Quantity(Key(step.index, name, "new"), step.new[name], "update",
+            shown = step.opt.get(name, {})
+            for k, (what, M) in enumerate(shown.items(), 1):
+                out.append(Quantity(Key(step.index, name, what), M, f"opt_{what}", (("grad", step.grads[name]),), True,
+                                    rec(name, "new") - 1 + k / (len(shown) + 1), Text("label.state", what=what, name=name)))
+            out.append(Quantity(Key(step.index, name, "new"), step.new[name], "update" if opt.plain else f"update_{opt.name}",
                                 (("old", step.values[name]), ("grad", step.grads[name]), ("eta", Mat([[eta]]))),
                                 True, rec(name, "new"), Text("label.new", name=name)))
     return out

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from ...errors import RenderError
 from ...exact import to_float
+from ...functions import optimizers
 from ...lang import Text
 from ...trace import RoundedKeys
 from . import display
@@ -79,6 +80,11 @@ class GraphView(RoundedKeys):
     def rel(self, M) -> str:
         """The sign before a result: = where it is exact as shown, else approx."""
         return "\\approx" if self.approx(M) else "="
+
+    def _operand(self, M) -> str:
+        """A value inside a product: a negative number in parentheses."""
+        t = self.val(M)
+        return f"\\left({t}\\right)" if M.shape == (1, 1) and t.startswith("-") else t
 
     def _num_leaf(self, name: str) -> str:
         M = self.s.values[name]
@@ -231,6 +237,34 @@ class GraphView(RoundedKeys):
                                         sym=n.name(name)))
         return rows
 
+    @property
+    def optimizer(self):
+        return self.problem.update.optimizer if self.problem.update is not None else None
+
+    @property
+    def opt_updates(self) -> list:
+        """The optimizer's update of each parameter, as templates/common/optimizer.j2 reads it."""
+        p, s, n = self.problem, self.s, self.n
+        opt = self.optimizer
+        if opt is None or opt.plain:
+            return []
+        ascent = p.update.direction == "ascent"
+        out = []
+        for name in p.update.params:
+            shown = s.opt[name]
+            grad = s.grads[name]
+            zeros = opt.zeros(grad)
+            th = n.name(name)
+            g = f"\\left( -{n.grad(name)} \\right)" if ascent else n.grad(name)
+            out.append(SimpleNamespace(
+                param=name, th=th, g=g, th_e=lambda i, j, th=th: th, g_e=lambda i, j, g=g: g,
+                theta=s.values[name], grad=-grad if ascent else grad, new=s.new[name],
+                before={k: zeros[k] for k in opt.state}, entries=list(shown.items()), state_of=shown.get,
+                direction=s.opt_dir[name], denom=s.opt_root[name],
+                acc={"adam": "v_hat", "adagrad": "G", "rmsprop": "s"}.get(opt.name),
+                eta=p.update.learning_rate, t=1, mat=self.val, arg=self._operand, scalar=grad.shape == (1, 1)))
+        return out
+
     # -- conventions -------------------------------------------------------
     @property
     def functions_used(self) -> set:
@@ -268,7 +302,7 @@ class GraphView(RoundedKeys):
             out.append(Text("graph.conv.abs"))
         if used & {"max", "min"}:
             out.append(Text("graph.conv.tie"))
-        if p.update is not None:
+        if p.update is not None and p.update.optimizer.plain:
             out.append(Text(f"graph.conv.{p.update.direction}"))
         return out
 
@@ -312,9 +346,12 @@ class GraphView(RoundedKeys):
             if not q.asked:
                 continue
             name, what, M = q.key.where, q.key.name, q.value
-            sym = {"value": self.n.name(name), "grad": self.n.grad(name),
-                   "new": self.n.name(name) + r"_{\text{new}}"}[what]
-            label = {"value": name, "grad": f"grad {name}", "new": f"new {name}"}[what]
+            if what in ("value", "grad", "new"):
+                sym = {"value": self.n.name(name), "grad": self.n.grad(name),
+                       "new": self.n.name(name) + r"_{\text{new}}"}[what]
+                label = {"value": name, "grad": f"grad {name}", "new": f"new {name}"}[what]
+            else:  # an optimizer's state entry
+                sym, label = optimizers.state_symbol(what, self.n.name(name)), f"{what} {name}"
             old = self.s.values[name] if what == "new" else None
             bounds = []
             for i, r in enumerate(M.rows):
@@ -323,7 +360,7 @@ class GraphView(RoundedKeys):
                     bound = None
                     if old is not None and v != old[i, j]:
                         bound = abs(to_float(v - old[i, j]))
-                    elif what == "grad" and v:
+                    elif what not in ("value", "new") and v:
                         bound = abs(to_float(v))
                     row.append(bound)
                 bounds.append(row)
@@ -338,7 +375,9 @@ class GraphView(RoundedKeys):
                 if t is None:
                     return None
                 st = t.steps[0]
-                table = {"value": st.values, "grad": st.grads, "new": st.new}[key.name]
+                table = {"value": st.values, "grad": st.grads, "new": st.new}.get(key.name)
+                if table is None:  # an optimizer's state entry
+                    table = {k: d.get(key.name) for k, d in st.opt.items()}
                 M = table.get(key.where)
                 return None if M is None else M[i, j]
             return get
@@ -358,9 +397,18 @@ class ReportParts:
         self.trace = report.trace
         self.problem = report.trace.problem
 
+    def optimized(self, it) -> bool:
+        """Whether the item is an optimizer's state entry, or an update made with one."""
+        up = self.problem.update
+        return up is not None and not up.optimizer.plain and it.quantity not in ("value", "grad")
+
+    def scalar(self, it) -> bool:
+        return self.problem.by_name[it.layer].shape == (1, 1)
+
     def entry(self, it) -> str:
-        M = {"value": self.trace.steps[0].values, "grad": self.trace.steps[0].grads,
-             "new": self.trace.steps[0].new}[it.quantity].get(it.layer)
+        st = self.trace.steps[0]
+        table = {"value": st.values, "grad": st.grads, "new": st.new}.get(it.quantity)
+        M = table.get(it.layer) if table is not None else st.opt.get(it.layer, {}).get(it.quantity)
         if M is None or M.shape == (1, 1):
             return ""
         if M.m == 1:
