@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--input-step", default="1", metavar="S", help="spacing of inputs (default 1)")
     gen.add_argument("--target-range", default=None, metavar="LO,HI", help="range of targets (default: fitted to the output activation and loss)")
     gen.add_argument("--target-step", default="1", metavar="S")
+    gen.add_argument("--optimizer", default=None, metavar="NAME[,KEY=VALUE...]",
+                     help="the update rule of every variant: sgd (default), momentum, nesterov, adagrad, rmsprop or adam, "
+                          "with settings as in [optimizer], e.g. adam,beta1=0.8 or momentum,momentum=0.5 (networks)")
     gen.add_argument("--allow-kinks", action="store_true", help="allow a relu pre-activation of exactly 0")
     gen.add_argument("--decimals", type=_whole(1, 12), default=4, metavar="D", help="every nonzero update must show at D decimals (default 4)")
     gen.add_argument("--count", type=int, default=30, help="how many variants (default 30)")
@@ -221,6 +224,7 @@ def cmd_generate(args) -> int:
         title=None if args.title is None else args.title.replace('"', "'").replace("\\", "/"),
         command=_generate_command(args),
         lang=args.lang,
+        optimizer=_optimizer_option(args.optimizer),
     )
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise InputError("exists and is not a directory", file=args.out)
@@ -237,6 +241,38 @@ def cmd_generate(args) -> int:
     paths = write_variants(texts, args.out, args.name)
     sys.stderr.write(f"wrote {len(paths)} problem files to {os.path.normpath(args.out)}/ ({os.path.basename(paths[0])} ... {os.path.basename(paths[-1])})\n")
     return EXIT_OK
+
+
+def _optimizer_option(text):
+    """--optimizer NAME[,KEY=VALUE...] as the lines of an [optimizer] table
+    (checked as a problem file's table is), or None for plain descent."""
+    import re
+
+    from .errors import InputError
+    from .functions import optimizers
+    from .tomlio import parse_toml_bytes
+
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    lines = [f'name = "{parts[0]}"']
+    if not re.fullmatch(r"[a-z]{1,20}", parts[0]):
+        raise InputError(f"expected an optimizer name such as adam, got {parts[0]!r}", key="--optimizer")
+    for part in parts[1:]:
+        m = re.fullmatch(r"([a-z_0-9]{1,20})\s*=\s*([-+0-9.eE/]{1,30}|true|false)", part)
+        if not m:
+            raise InputError(f"expected KEY=VALUE such as beta1=0.8, got {part!r}", key="--optimizer")
+        value = m.group(2)
+        lines.append(f"{m.group(1)} = {value if re.fullmatch(r'[-+0-9.eE]+|true|false', value) else chr(34) + value + chr(34)}")
+    try:
+        table = parse_toml_bytes(("\n".join(lines) + "\n").encode(), "--optimizer")
+    except InputError as exc:
+        raise InputError(f"cannot read {text!r}: {exc.message}", key="--optimizer") from None
+    try:
+        opt = optimizers.read(table, "optimizer")
+    except InputError as exc:
+        raise InputError(exc.message, key="--optimizer") from None
+    return None if opt.plain else tuple(lines)
 
 
 def _generate_graph(args, num, rng) -> int:
@@ -277,7 +313,8 @@ def _generate_command(args) -> str:
     optional = [("--batch-size", args.batch_size, 1), ("--batch", args.batch, "mean"), ("--update", args.update, "batch"),
                 ("--steps", args.steps, 1), ("--weight-range", args.weight_range, "-2,2"), ("--weight-step", args.weight_step, None),
                 ("--input-range", args.input_range, "-2,2"), ("--input-step", args.input_step, "1"),
-                ("--target-range", args.target_range, None), ("--target-step", args.target_step, "1")]
+                ("--target-range", args.target_range, None), ("--target-step", args.target_step, "1"),
+                ("--optimizer", args.optimizer, None)]
     parts += [f"{flag} {_quote(str(v))}" for flag, v, default in optional if v != default]
     if args.allow_kinks:
         parts.append("--allow-kinks")

@@ -70,6 +70,12 @@ def problem_text(p: GraphProblem, title: str, command: str = "") -> str:
     if p.update is not None:
         lines += ["[update]", f"learning_rate = {decimal_text(p.update.learning_rate)}",
                   f'direction = "{p.update.direction}"', "params = [" + ", ".join(f'"{x}"' for x in p.update.params) + "]"]
+        opt = p.update.optimizer
+        if not opt.plain:
+            lines += ["[update.optimizer]", f'name = "{opt.name}"']
+            lines += [f"{k} = {decimal_text(v)}" for k, v in opt.params if k in opt.explicit]
+            if opt.epsilon_inside:
+                lines.append("epsilon_inside = true")
     if p.symbols:
         lines.append("[symbols]")
         lines += [f'{k} = "{v}"' for k, v in p.symbols.items()]

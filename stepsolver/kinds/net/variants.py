@@ -59,6 +59,8 @@ class Spec:
     command: str = ""
     #: the language of the titles and descriptions (stepsolver/lang/)
     lang: str = "en"
+    #: the lines of an [optimizer] table (None: plain gradient descent)
+    optimizer: tuple | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -185,8 +187,10 @@ class Screen:
         m = X.shape[1]
         batches = [[j] for j in range(m)] if spec.update == "online" else [list(range(m))]
         half = 0.5 * 10.0 ** -spec.decimals
+        state, t = None, 0
         for _ in range(spec.steps):
             for cols in batches:
+                t += 1
                 Xb, Tb = X[:, cols], T[:, cols]
                 A, zsigns = Xb, []
                 for (W, b), act in zip(params, self.acts):
@@ -194,7 +198,8 @@ class Screen:
                     zsigns.append(np.sign(Z))
                     with xp.quiet():
                         A = act.np_column(Z, xp)[0] if act.vector else act.np_value(Z, xp)
-                res, new = float_step(self.problem, params, Xb, Tb, zsigns, eta, l2, xp)
+                res, new = float_step(self.problem, params, Xb, Tb, zsigns, eta, l2, xp, state, t)
+                state = res["state"]
                 J = float(res["loss"][0, 0])
                 if not np.isfinite(J):
                     return "not finite"
@@ -264,7 +269,8 @@ def is_nice(trace, spec: Spec) -> bool:
                             return False
                 elif any(abs(z) > limit for z in zs):
                     return False
-            for M in (lt.z, lt.a, lt.gprime, lt.delta, lt.grad_W, lt.grad_b, lt.W_new, lt.b_new):
+            for M in (lt.z, lt.a, lt.gprime, lt.delta, lt.grad_W, lt.grad_b, lt.W_new, lt.b_new,
+                      *(lt.opt or {}).values()):
                 if M is not None:
                     values.extend(M.entries())
         if not any(v for v in values):
@@ -309,6 +315,9 @@ def problem_text(spec: Spec, data: dict, number: int, count: int) -> str:
     lines.append(f'title = "{tr.t("variant.title", title=title, number=number)}"')
     description = tr.t("variant.description", sizes=sizes, activations=act_desc, loss=loss,
                        eta=decimal_text(spec.learning_rate))
+    if spec.optimizer:
+        name = spec.optimizer[0].split('"')[1]
+        description = tr.t("variant.with_optimizer", description=description, optimizer=tr.t(f"opt.name.{name}"))
     lines.append(f'description = "{description}"')
     lines.append(f"learning_rate = {decimal_text(spec.learning_rate)}")
     lines.append(f'loss = "{spec.loss}"')
@@ -318,6 +327,10 @@ def problem_text(spec: Spec, data: dict, number: int, count: int) -> str:
         lines.append(f'update = "{spec.update}"')
     if spec.steps != 1:
         lines.append(f"steps = {spec.steps}")
+    if spec.optimizer:
+        lines.append("")
+        lines.append("[optimizer]")
+        lines.extend(spec.optimizer)
     for layer in data["layers"]:
         lines.append("")
         lines.append("[[layers]]")
