@@ -11,6 +11,10 @@ values are right to at least 30 digits whatever cancellation the problem has.
 Problems whose activations and loss keep every value rational are worked in
 exact Fractions instead, which also gives the exact size of every value.
 
+With an ``[optimizer]`` table, the update follows the issue's rules
+(momentum, nesterov, adagrad, rmsprop, adam; state from zero, t counting
+updates from 1), entry by entry in its own code.
+
 ``reference(text)`` returns a dict:
   {"status": "ok", "steps": [{"J", "layers": [{"z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"}]}],
    "loss_after", "max_bits", "max_mag2"}
@@ -94,10 +98,88 @@ def read(text: str) -> dict:
         "l2": parse_value(data.get("l2", 0)),
         "update_biases": bool(data.get("update_biases", True)),
         "slope": parse_value(data.get("leaky_slope", "1/100")),
+        "opt": _read_opt(data.get("optimizer", {})),
         "layers": layers,
         "X": [_vec(e["x"]) for e in ex],
         "T": [_vec(e["t"]) for e in ex],
     }
+
+
+# ------------------------------------------------------------ optimizers
+#: torch.optim's defaults (momentum: 0.9, the textbook value, as stepsolver documents)
+_OPT_DEFAULTS = {"momentum": {"mu": "9/10"}, "nesterov": {"mu": "9/10"}, "adagrad": {"eps": "1/10000000000"},
+                 "rmsprop": {"rho": "99/100", "eps": "1/100000000"},
+                 "adam": {"b1": "9/10", "b2": "999/1000", "eps": "1/100000000"}}
+_OPT_KEYS = {"momentum": "mu", "beta1": "b1", "beta2": "b2", "rho": "rho", "epsilon": "eps"}
+
+
+def _read_opt(raw) -> dict:
+    name = raw.get("name", "sgd")
+    out = {"name": name, "inside": bool(raw.get("epsilon_inside", False))}
+    for k, v in _OPT_DEFAULTS.get(name, {}).items():
+        out[k] = Fraction(v)
+    for k, v in raw.items():
+        if k in _OPT_KEYS:
+            out[_OPT_KEYS[k]] = parse_value(v)
+    return out
+
+
+def _opt_step(o, theta, g, st, t, eta, ar):
+    """theta, g: lists of rows.  One update by the issue's rules, entry by
+    entry: (new theta, new state)."""
+    n, k = len(theta), len(theta[0])
+    num = ar.num
+    new = [[None] * k for _ in range(n)]
+    st = st or {}
+    out = {}
+    name = o["name"]
+    for i in range(n):
+        for j in range(k):
+            x, gi = theta[i][j], g[i][j]
+            if name in ("momentum", "nesterov"):
+                v = num(o["mu"]) * st.get("v", {}).get((i, j), 0) + gi
+                out.setdefault("v", {})[(i, j)] = v
+                step = v if name == "momentum" else gi + num(o["mu"]) * v
+            elif name in ("adagrad", "rmsprop"):
+                old = st.get("s", {}).get((i, j), 0)
+                acc = old + gi * gi if name == "adagrad" else num(o["rho"]) * old + (1 - num(o["rho"])) * gi * gi
+                out.setdefault("s", {})[(i, j)] = acc
+                den = ar.sqrt(acc + num(o["eps"])) if o["inside"] else ar.sqrt(acc) + num(o["eps"])
+                step = gi / den
+            elif name == "adam":
+                m = num(o["b1"]) * st.get("m", {}).get((i, j), 0) + (1 - num(o["b1"])) * gi
+                v = num(o["b2"]) * st.get("v", {}).get((i, j), 0) + (1 - num(o["b2"])) * gi * gi
+                out.setdefault("m", {})[(i, j)] = m
+                out.setdefault("v", {})[(i, j)] = v
+                mh = m / (1 - num(o["b1"]) ** t)
+                vh = v / (1 - num(o["b2"]) ** t)
+                den = ar.sqrt(vh + num(o["eps"])) if o["inside"] else ar.sqrt(vh) + num(o["eps"])
+                step = mh / den
+            else:
+                step = gi
+            new[i][j] = ar.check(x - eta * step)
+    return new, out
+
+
+def _state_entries(o, st, shape, param, t, ar) -> dict:
+    """The state entries stepsolver reports, by its JSON names (velocity_W,
+    G_W, s_W, m_W, v_W, m_hat_W, v_hat_W), from the reference's own state."""
+    if st is None or o["name"] == "sgd":
+        return {}
+    n, k = shape
+
+    def mat(d, f=lambda x: x):
+        return [[f(d[(i, j)]) for j in range(k)] for i in range(n)]
+
+    name = o["name"]
+    if name in ("momentum", "nesterov"):
+        return {f"velocity_{param}": mat(st["v"])}
+    if name in ("adagrad", "rmsprop"):
+        return {f"{'G' if name == 'adagrad' else 's'}_{param}": mat(st["s"])}
+    c1 = 1 - ar.num(o["b1"]) ** t
+    c2 = 1 - ar.num(o["b2"]) ** t
+    return {f"m_{param}": mat(st["m"]), f"v_{param}": mat(st["v"]),
+            f"m_hat_{param}": mat(st["m"], lambda x: x / c1), f"v_hat_{param}": mat(st["v"], lambda x: x / c2)}
 
 
 # ------------------------------------------------------------ arithmetic
@@ -112,6 +194,9 @@ class _Exact:
             raise Huge("rational")
         return v
 
+    def sqrt(self, v):
+        raise AssertionError("a square root in an exact problem")
+
 
 class _MP:
     def __init__(self, dps):
@@ -125,6 +210,9 @@ class _MP:
         if v and self.ctx.mag(v) > MAX_MAG_BITS:
             raise Huge("magnitude")
         return v
+
+    def sqrt(self, v):
+        return self.ctx.sqrt(v)
 
 
 _CUSTOM: dict = {}
@@ -296,7 +384,7 @@ def _mm(A, B):
     return [[sum(A[i][k] * B[k][j] for k in range(len(B))) for j in range(len(B[0]))] for i in range(len(A))]
 
 
-def _one_update(P, params, cols, ar):
+def _one_update(P, params, cols, ar, state=None, update_count=1):
     L = len(params)
     X = [[ar.num(P["X"][c][i]) for c in cols] for i in range(len(P["X"][0]))]
     T = [[ar.num(P["T"][c][i]) for c in cols] for i in range(len(P["T"][0]))]
@@ -364,11 +452,21 @@ def _one_update(P, params, cols, ar):
         if P["l2"]:
             gW = [[gW[i][k] + l2 * W[i][k] for k in range(len(W[0]))] for i in range(len(W))]
         gb = [sum(deltas[l][i]) for i in range(len(W))]
-        Wn = [[ar.check(W[i][k] - eta * gW[i][k]) for k in range(len(W[0]))] for i in range(len(W))]
-        bn = [ar.check(b[i] - eta * gb[i]) for i in range(len(W))] if P["update_biases"] else list(b)
-        layers.append({"z": zs[l], "a": as_[l], "delta": deltas[l], "grad_W": gW, "grad_b": [[g] for g in gb],
-                       "W_new": Wn, "b_new": [[v] for v in bn]})
+        prev = (state or [{}] * L)[l]
+        Wn, sW = _opt_step(P["opt"], W, gW, prev.get("W"), update_count, eta, ar)
+        if P["update_biases"]:
+            bn, sb = _opt_step(P["opt"], [[v] for v in b], [[g] for g in gb], prev.get("b"), update_count, eta, ar)
+            bn = [r[0] for r in bn]
+        else:
+            bn, sb = list(b), None
+        rec = {"z": zs[l], "a": as_[l], "delta": deltas[l], "grad_W": gW, "grad_b": [[g] for g in gb],
+               "W_new": Wn, "b_new": [[v] for v in bn]}
+        for param, st, shape in (("W", sW, (len(W), len(W[0]))), ("b", sb, (len(W), 1))):
+            rec.update(_state_entries(P["opt"], st, shape, param, update_count, ar))
+        layers.append(rec)
         new.append((Wn, bn))
+        if state is not None:
+            state[l] = {"W": sW, "b": sb}
     for lt in layers:
         for M in lt.values():
             for r in M:
@@ -387,10 +485,11 @@ def _solve_with(P, ar):
     params = [([[ar.num(w) for w in r] for r in layer["W"]], [ar.num(v) for v in layer["b"]]) for layer in P["layers"]]
     n = len(P["X"])
     steps = []
+    state = [{} for _ in params]
     for _ in range(P["steps"]):
         schedule = [[k] for k in range(n)] if P["update"] == "online" else [list(range(n))]
         for cols in schedule:
-            res, params = _one_update(P, params, cols, ar)
+            res, params = _one_update(P, params, cols, ar, state, len(steps) + 1)
             steps.append(res)
     try:
         after = _cost(P, params, ar)
@@ -434,7 +533,8 @@ def _rational_act(name) -> bool:
 
 
 def is_rational_problem(P) -> bool:
-    return all(_rational_act(l["act"]) for l in P["layers"]) and P["loss"] in RATIONAL_LOSSES
+    return (all(_rational_act(l["act"]) for l in P["layers"]) and P["loss"] in RATIONAL_LOSSES
+            and P["opt"]["name"] in ("sgd", "momentum", "nesterov"))
 
 
 def reference(text: str, start_dps: int = 60, max_dps: int = 4000) -> dict:

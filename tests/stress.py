@@ -67,8 +67,30 @@ def _num(rng: random.Random, wide: bool) -> Fraction:
     return Fraction(rng.randint(-30, 30), 100)
 
 
+OPTIMIZERS = ["momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+
+
+def random_optimizer(rng: random.Random, name: str | None = None) -> list[str]:
+    """An [optimizer] table: a random rule, its hyper-parameters at their
+    defaults or at other values, epsilon inside the root at times."""
+    name = name or rng.choice(OPTIMIZERS)
+    lines = ["", "[optimizer]", f'name = "{name}"']
+    keys = {"momentum": ["momentum"], "nesterov": ["momentum"], "adagrad": ["epsilon"],
+            "rmsprop": ["rho", "epsilon"], "adam": ["beta1", "beta2", "epsilon"]}[name]
+    choices = {"momentum": ["0.5", "0.8", "0.9", "0.99", "0"], "beta1": ["0.8", "0.5", "0.95", "0"],
+               "beta2": ["0.9", "0.99", "0.5"], "rho": ["0.9", "0.5", "0.95"], "epsilon": ["1e-8", "0.001", "0.1", "1e-6"]}
+    for k in keys:
+        if rng.random() < 0.5:
+            lines.append(f"{k} = {rng.choice(choices[k])}")
+    if name in ("adagrad", "rmsprop", "adam") and rng.random() < 0.25:
+        lines.append("epsilon_inside = true")
+    return lines
+
+
 def random_problem(rng: random.Random, wide: bool | None = None, max_depth: int = 5, max_width: int = 6,
-                   max_examples: int = 6, max_steps: int = 3) -> str:
+                   max_examples: int = 6, max_steps: int = 3, optimizer: bool | str = False) -> str:
+    """A random valid problem; with ``optimizer`` (True: a random one, or a
+    name), an [optimizer] table."""
     if wide is None:
         wide = rng.random() < 1 / 3
     loss = rng.choice(LOSSES)
@@ -101,6 +123,8 @@ def random_problem(rng: random.Random, wide: bool | None = None, max_depth: int 
         lines.append("update_biases = false")
     if "leaky_relu" in acts and rng.random() < 0.6:
         lines.append(f"leaky_slope = {_write(Fraction(rng.choice([1, 5, 10, 20]), 100), rng)}")
+    if optimizer:
+        lines += random_optimizer(rng, optimizer if isinstance(optimizer, str) else None)
     for l in range(1, depth + 1):
         lines.append("")
         lines.append("[[layers]]")

@@ -147,7 +147,9 @@ def test_check_lang_en_is_the_default_byte_for_byte(fmt):
 #: or commands, the same in every language
 ALLOWED = {"ReLU", "relu", "tanh", "max", "min", "abs", "exp", "softplus", "sigmoid", "softmax", "stepsolver",
            "check", "delta", "false", "true", "toml", "TOML", "NUMERICAL", "course", "top", "reg", "lam", "sig",
-           "figs", "atol", "rtol", "grad", "new", "value", "id", "ln", "log", "sqrt", "sin", "cos", "if"}
+           "figs", "atol", "rtol", "grad", "new", "value", "id", "ln", "log", "sqrt", "sin", "cos", "if",
+           # optimizers and the people and courses their forms are named after
+           "PyTorch", "SGD", "Adam", "AdaGrad", "RMSProp", "Goodfellow", "Sutskever", "optimizer"}
 
 
 def _prose(text: str, fmt: str) -> str:
