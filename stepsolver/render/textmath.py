@@ -25,6 +25,8 @@ _WORDS = {
     r"\sigma": "σ",
     r"\odot": "⊙",
     r"\oslash": "⊘",
+    r"\star": "⋆",
+    r"\ast": "∗",
     r"\top": "ᵀ",
     r"\cdot": "·",
     r"\leftarrow": "←",
@@ -142,7 +144,11 @@ def _convert(s: str) -> str:
             body, j = _group(s, i + 8)
             out.append(_CAL.get(body, body))
             i = j
-        elif s.startswith(r"\mathrm", i) or s.startswith(r"\operatorname", i) or s.startswith(r"\text", i):
+        elif s.startswith(r"\mathbin{", i):
+            body, j = _group(s, i + 8)
+            out.append(" " + _convert(body) + " ")
+            i = j
+        elif s.startswith(r"\mathrm", i) or s.startswith(r"\operatorname", i) or s.startswith(r"\text{", i):
             k = i + (7 if s.startswith(r"\mathrm", i) else 13 if s.startswith(r"\operatorname", i) else 5)
             body, j = _group(s, k)
             out.append(body)
@@ -253,7 +259,28 @@ def _split_lines(body: str) -> list[str]:
     return [x for x in (l.strip() for l in lines) if x]
 
 
+def _unfrac(line: str) -> str:
+    """A fraction holding a matrix cannot be drawn on one line of text:
+    \\frac{A}{B} becomes (A)/(B) there."""
+    if "\\frac" not in line or "bmatrix" not in line:
+        return line
+    out, i = [], 0
+    while True:
+        k = line.find("\\frac{", i)
+        if k < 0:
+            out.append(line[i:])
+            return "".join(out)
+        num, j = _group(line, k + 5)
+        den, j = _group(line, j)
+        if "bmatrix" not in num + den:
+            out.append(line[i:j])
+        else:
+            out.append(line[i:k] + f"\\left({_unfrac(num)}\\right) / \\left({_unfrac(den)}\\right)")
+        i = j
+
+
 def _line_block(line: str) -> Block:
+    line = _unfrac(line)
     blocks: list[Block] = []
     pos = 0
     for m in _ENV.finditer(line):

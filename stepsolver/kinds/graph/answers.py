@@ -33,7 +33,7 @@ ALIASES = {"momentum": {"v": "velocity"}, "nesterov": {"v": "velocity"}, "adagra
 #: the slips of a graph check names; their sentences are ``hint.graph.CODE``
 #: in the language tables (stepsolver/lang/)
 HINTS = ("missing_path", "local_at_wrong_point", "wrong_step_sign", "missing_learning_rate", "not_updated",
-         "missing_local_derivative", "forgot_upstream")
+         "missing_local_derivative", "forgot_upstream", "kernel_flipped", "pool_everywhere", "overlap_overwritten")
 
 
 def _state_tables(p) -> dict:

@@ -117,6 +117,10 @@ def _tex(t, leaf, number, ctx: int) -> str:
             return f"\\sqrt{{{args[0]}}}"
         if t.name == "abs":
             return f"\\left|{args[0]}\\right|"
+        if t.name in ("conv2d", "convolve2d"):
+            return conv_tex(t, args)
+        if t.name in ("maxpool", "avgpool"):
+            return pool_tex(t, args[0])
         if t.name in ("relu'", "sign", "ge", "le"):
             inner = {"relu'": "\\operatorname{relu}'", "sign": "\\operatorname{sign}"}
             if t.name in ("ge", "le"):
@@ -144,6 +148,32 @@ def _tex(t, leaf, number, ctx: int) -> str:
     else:
         s = f"{a} \\cdot {b}"
     return f"\\left({s}\\right)" if ctx > p or (ctx == p and t.op in "+-" and ctx > 1) else s
+
+
+def _group(s: str) -> str:
+    """A matrix operand as one group: a name or a matrix stays, anything else is parenthesised."""
+    if re.fullmatch(r"[\\A-Za-z0-9_{}^()\[\]]+", s) or (s.startswith("\\begin{") and s.count("\\begin{") == 1):
+        return s
+    return f"\\left({s}\\right)"
+
+
+def conv_tex(t, args) -> str:
+    """X star K (cross-correlation, conv2d) or X ast K (convolve2d), the
+    stride and padding written under the operator when they are not 1 and 0."""
+    stride, pad = t.opts
+    op = "\\star" if t.name == "conv2d" else "\\ast"
+    notes = [f"s={stride}"] if stride != 1 else []
+    if pad:
+        notes.append(f"p={pad}")
+    sep = ",\\,"
+    sub = "_{" + sep.join(notes) + "}" if notes else ""
+    return f"{_group(args[0])} \\mathbin{{{op}{sub}}} {_group(args[1])}"
+
+
+def pool_tex(t, arg) -> str:
+    size, stride = t.opts
+    sub = f"{size}\\times {size}" + (f",\\,s={stride}" if stride != size else "")
+    return f"\\operatorname{{{t.name}}}_{{{sub}}}\\left({arg}\\right)"
 
 
 # ------------------------------------------------------------------ symbolic derivatives (scalar nodes)
@@ -226,7 +256,7 @@ def replace(t, old, new):
     if isinstance(t, Neg):
         return Neg(replace(t.a, old, new))
     if isinstance(t, Fn):
-        return Fn(t.name, tuple(replace(a, old, new) for a in t.args))
+        return Fn(t.name, tuple(replace(a, old, new) for a in t.args), t.opts)
     return t
 
 
@@ -321,6 +351,22 @@ def vjp_terms(t, name: str, G: str, leaf, shapes) -> list[str]:
                 back(a, f"{wrap(g)}^{{\\top}}")
             elif u.name == "sum":
                 back(a, f"{wrap(g)} \\mathbf{{1}}" if shape(a) != (1, 1) else g)
+            elif u.name in ("conv2d", "convolve2d"):
+                stride, pad = u.opts
+                K = u.args[1]
+                G = wrap(g) if not g.startswith("\\begin{") else g
+                Gd = f"\\operatorname{{dil}}_{{{stride}}}\\left({g}\\right)" if stride != 1 else G
+                full = "\\ast" if u.name == "conv2d" else "\\star"
+                dx = f"{Gd} \\mathbin{{{full}_{{\\mathrm{{full}}}}}} {_group(tex(K))}"
+                back(a, f"\\operatorname{{crop}}_{{{pad}}}\\left({dx}\\right)" if pad else dx)
+                Xt = f"\\operatorname{{pad}}_{{{pad}}}\\left({tex(a)}\\right)" if pad else _group(tex(a))
+                dk = f"{Xt} \\star {Gd}"
+                back(K, dk if u.name == "conv2d" else f"\\operatorname{{rot}}_{{180}}\\left({dk}\\right)")
+            elif u.name in ("maxpool", "avgpool"):
+                size, stride = u.opts
+                how = "\\max" if u.name == "maxpool" else "\\mathrm{avg}"
+                back(a, f"\\operatorname{{unpool}}^{{{how}}}_{{{size}\\times {size}" +
+                     (f",\\,s={stride}" if stride != size else "") + f"}}\\left({g}\\right)")
             elif u.name in ("max", "min"):
                 op = "\\ge" if u.name == "max" else "\\le"
                 back(a, f"{wrap(g)} \\odot [{tex(a)} {op} {tex(u.args[1])}]")
@@ -393,6 +439,24 @@ def expand(t, i: int, j: int, entry, number, shapes) -> str:
             if u.name == "sum":
                 n, m = shape(u.args[0])
                 return " + ".join(go(u.args[0], r, c) for r in range(n) for c in range(m))
+            if u.name in ("conv2d", "convolve2d"):
+                stride, pad = u.opts
+                n, m = shape(u.args[0])
+                f, g = shape(u.args[1])
+                terms = []
+                for p in range(f):
+                    for q in range(g):
+                        r, c = stride * a + p - pad, stride * b + q - pad
+                        kp, kq = (p, q) if u.name == "conv2d" else (f - 1 - p, g - 1 - q)
+                        x = go(u.args[0], r, c) if 0 <= r < n and 0 <= c < m else "0"
+                        terms.append(f"{go(u.args[1], kp, kq)} \\cdot {x}")
+                return " + ".join(terms)
+            if u.name in ("maxpool", "avgpool"):
+                size, stride = u.opts
+                cells = [go(u.args[0], stride * a + p, stride * b + q) for p in range(size) for q in range(size)]
+                if u.name == "maxpool":
+                    return f"\\max\\left({', '.join(cells)}\\right)"
+                return f"\\frac{{{' + '.join(cells)}}}{{{size * size}}}"
             if u.name in ("max", "min"):
                 (x1, y1), (x2, y2) = at(u.args[0], a, b), at(u.args[1], a, b)
                 return f"{FN_TEX[u.name]}\\left({go(u.args[0], x1, y1)}, {go(u.args[1], x2, y2)}\\right)"

@@ -128,6 +128,12 @@ def _kinks(problem, values) -> list:
             if isinstance(t, Fn):
                 for a in t.args:
                     walk(a)
+                if t.name == "maxpool":
+                    from .expr import window_ties
+
+                    A = Evaluator(f"node {n.name}").value(t.args[0], values)
+                    if window_ties(A, *t.opts):
+                        out.append((n.name, "maxpool"))
                 if t.name in ("relu", "abs") or t.name in ("max", "min"):
                     ev = Evaluator(f"node {n.name}")
                     A = ev.value(t.args[0], values)

@@ -28,9 +28,18 @@ from ...functions.expr import int_power
 from ...tomlio import parse_number
 
 FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "abs": 1, "max": 2, "min": 2,
-             "T": 1, "sum": 1}
+             "T": 1, "sum": 1, "conv2d": 2, "convolve2d": 2, "maxpool": 1, "avgpool": 1}
+#: convolutions: conv2d(X, K, stride=1, pad=0) (cross-correlation, as in deep
+#: learning libraries) and convolve2d (the kernel flipped in both directions)
+CONV = ("conv2d", "convolve2d")
+#: pooling: maxpool(X, size, stride=size), avgpool(X, size, stride=size)
+POOL = ("maxpool", "avgpool")
+#: their whole-number settings, in positional order, with the smallest value allowed
+SETTINGS = {"conv2d": (("stride", 1), ("pad", 0)), "convolve2d": (("stride", 1), ("pad", 0)),
+            "maxpool": (("size", 1), ("stride", 1)), "avgpool": (("size", 1), ("stride", 1))}
+MAX_SETTING = 16
 ELEMENTWISE = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs")
-_ALLOWED = re.compile(r"[0-9A-Za-z_ .+\-*/()@,\t]*")
+_ALLOWED = re.compile(r"[0-9A-Za-z_ .+\-*/()@,=\t]*")
 MAX_LENGTH = 2000
 MAX_NODES = 400
 
@@ -63,6 +72,8 @@ class Neg:
 class Fn:
     name: str
     args: tuple
+    #: whole-number settings: (stride, pad) of a convolution, (size, stride) of a pooling
+    opts: tuple = ()
 
 
 def names(tree) -> list[str]:
@@ -146,6 +157,8 @@ class _Builder:
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 name = node.func.id if isinstance(node.func, ast.Name) else "?"
                 raise self.fail(f"unknown function {name!r} (known: {', '.join(FUNCTIONS)})")
+            if node.func.id in SETTINGS:
+                return self._windowed(node)
             if node.keywords:
                 raise self.fail("a keyword argument")
             want = FUNCTIONS[node.func.id]
@@ -153,6 +166,46 @@ class _Builder:
                 raise self.fail(f"{node.func.id} takes {want} argument{'s' if want > 1 else ''}")
             return Fn(node.func.id, tuple(self.build(a) for a in node.args))
         raise self.fail("something that is not an expression of names and numbers")
+
+    def _windowed(self, node):
+        """conv2d(X, K, stride, pad) and maxpool(X, size, stride), the
+        settings positional or by keyword, whole numbers written out."""
+        name = node.func.id
+        n_mat = FUNCTIONS[name]
+        settings = SETTINGS[name]
+        if len(node.args) < n_mat:
+            need = "an input and a kernel" if n_mat == 2 else "an input and a size"
+            raise self.fail(f"{name} needs {need}")
+        if name in POOL and len(node.args) < 2 and not any(k.arg == "size" for k in node.keywords):
+            raise self.fail(f"{name} needs a window size, such as {name}(X, 2)")
+        mats = [self.build(a) for a in node.args[:n_mat]]
+        given = {}
+        extra = node.args[n_mat:]
+        if len(extra) > len(settings):
+            raise self.fail(f"{name} takes at most {n_mat + len(settings)} arguments")
+        for (key, _), a in zip(settings, extra):
+            given[key] = a
+        for k in node.keywords:
+            if k.arg not in dict(settings):
+                raise self.fail(f"{name} has no setting {k.arg!r} (its settings: {', '.join(k for k, _ in settings)})")
+            if k.arg in given:
+                raise self.fail(f"{k.arg} given twice")
+            given[k.arg] = k.value
+        values = {}
+        for key, low in settings:
+            if key not in given:
+                continue
+            a = given[key]
+            if not (isinstance(a, ast.Constant) and isinstance(a.value, int) and not isinstance(a.value, bool)):
+                raise self.fail(f"the {key} of {name} must be a whole number written out")
+            if not low <= a.value <= MAX_SETTING:
+                raise self.fail(f"the {key} of {name} must be from {low} to {MAX_SETTING}, got {a.value}")
+            values[key] = a.value
+        if name in CONV:
+            opts = (values.get("stride", 1), values.get("pad", 0))
+        else:
+            opts = (values["size"], values.get("stride", values["size"]))
+        return Fn(name, tuple(mats), opts)
 
 
 # ------------------------------------------------------------------ shapes
@@ -187,6 +240,8 @@ def shape_of(tree, shapes: dict, key: str) -> tuple[int, int]:
                 return (shapes_[0][1], shapes_[0][0])
             if t.name == "sum":
                 return (1, 1)
+            if t.name in CONV or t.name in POOL:
+                return window_shape(t, shapes_, fail)
             if t.name in ("max", "min"):
                 a, b = shapes_
                 if a == (1, 1):
@@ -198,6 +253,29 @@ def shape_of(tree, shapes: dict, key: str) -> tuple[int, int]:
         raise AssertionError(t)
 
     return walk(tree)
+
+
+def window_shape(t, shapes_, fail) -> tuple[int, int]:
+    """The output shape of a convolution or a pooling: floor((n + 2p - f)/s) + 1
+    per direction, refused (naming the node) where the windows do not fit
+    exactly."""
+    (n, m) = shapes_[0]
+    if t.name in CONV:
+        (f, g), (s, p) = shapes_[1], t.opts
+        what = f"a {f}x{g} kernel"
+    else:
+        (f, s), p = t.opts, 0
+        g = f
+        what = f"a {f}x{f} window"
+    N, M = n + 2 * p, m + 2 * p
+    pad = f" padded by {p} on every side ({N}x{M})" if p else ""
+    if f > N or g > M:
+        raise fail(f"{show(t)}: {what} does not fit in the {n}x{m} input{pad}")
+    for size, k in ((N, f), (M, g)):
+        if (size - k) % s:
+            raise fail(f"{show(t)}: with stride {s}, {what} does not tile the {n}x{m} input{pad}: "
+                       f"({size} - {k}) / {s} is not a whole number")
+    return ((N - f) // s + 1, (M - g) // s + 1)
 
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 3}
@@ -217,7 +295,11 @@ def show(t, ctx: int = 0) -> str:
         right = p + 1 if t.op in ("-", "/") else p
         text = f"{show(t.a, p + (t.op == '**'))} {t.op} {show(t.b, right)}"
         return f"({text})" if p < ctx else text
-    return f"{t.name}({', '.join(show(a) for a in t.args)})"
+    args = [show(a) for a in t.args]
+    if t.name in SETTINGS:
+        for (key, _), v in zip(SETTINGS[t.name], t.opts):
+            args.append(f"{key}={v}")
+    return f"{t.name}({', '.join(args)})"
 
 
 # ------------------------------------------------------------------ exact values
@@ -234,8 +316,11 @@ def _broadcast(A: Mat, B: Mat, f) -> Mat:
 class Evaluator:
     """Exact values of trees; ``what`` names the node in errors."""
 
-    def __init__(self, what: str, from_output: bool = False):
+    def __init__(self, what: str, from_output: bool = False, slip: str | None = None):
         self.what = what
+        #: a classic slip worked into every convolution and pooling (check's
+        #: candidates): kernel_flipped, pool_everywhere, overlap_overwritten
+        self.slip = slip
         #: sigma' = y(1 - y) and tanh' = 1 - y^2 from the node's value y, as a
         #: student takes them (check's follow-through); the solve uses z
         self.from_output = from_output
@@ -380,6 +465,20 @@ class Evaluator:
                 for x in vals[0].entries():
                     total = total + x
                 return Mat([[total]])
+            if t.name in CONV:
+                stride, pad = t.opts
+                K = vals[1] if (t.name == "conv2d") != (self.slip == "kernel_flipped") else flip(vals[1])
+                return correlate(padded(vals[0], pad), K, stride)
+            if t.name == "maxpool":
+                size, stride = t.opts
+                X = vals[0]
+                return Mat(tuple(X[window_argmax(X, i, j, size, stride)] for j in range(_out(X.m, size, stride)))
+                           for i in range(_out(X.n, size, stride)))
+            if t.name == "avgpool":
+                size, stride = t.opts
+                X = vals[0]
+                return Mat(tuple(_window_sum(X, i, j, size, stride) / (size * size)
+                                 for j in range(_out(X.m, size, stride))) for i in range(_out(X.n, size, stride)))
             if t.name == "max":
                 return _broadcast(vals[0], vals[1], lambda x, y: x if exact.sign(x - y) >= 0 else y)
             if t.name == "min":
@@ -412,6 +511,19 @@ class Evaluator:
             elif t.name == "sum":
                 g = G[0, 0]
                 self._back(t.args[0], env, Mat.fill(A.n, A.m, g), memo, out)
+            elif t.name in CONV:
+                stride, pad = t.opts
+                K0 = self.value(t.args[1], env, memo)
+                plain = (t.name == "conv2d") != (self.slip == "kernel_flipped")
+                K = K0 if plain else flip(K0)
+                Xp = padded(A, pad)
+                dK = correlate_back_kernel(Xp, G, K.shape, stride)
+                dXp = correlate_back_input(K, G, Xp.shape, stride, self.slip == "overlap_overwritten")
+                self._back(t.args[0], env, cropped(dXp, pad), memo, out)
+                self._back(t.args[1], env, dK if plain else flip(dK), memo, out)
+            elif t.name in POOL:
+                size, stride = t.opts
+                self._back(t.args[0], env, pool_back(t.name, A, G, size, stride, self.slip), memo, out)
             elif t.name in ("max", "min"):
                 B = self.value(t.args[1], env, memo)
                 first = (lambda x, y: exact.sign(x - y) >= 0) if t.name == "max" else (lambda x, y: exact.sign(x - y) <= 0)
@@ -480,6 +592,138 @@ class _Form:
 
     def __call__(self):
         return _FORMS[self.name](self.q)
+
+
+# ------------------------------------------------------------------ windows
+def _out(n: int, size: int, stride: int) -> int:
+    return (n - size) // stride + 1
+
+
+def padded(X: Mat, p: int) -> Mat:
+    """X with p rows and columns of zeros on every side."""
+    if not p:
+        return X
+    m = X.m + 2 * p
+    zero_rows = [(ZERO,) * m] * p
+    return Mat(zero_rows + [(ZERO,) * p + tuple(r) + (ZERO,) * p for r in X.rows] + zero_rows)
+
+
+def cropped(X: Mat, p: int) -> Mat:
+    """The inverse of padded: the padding removed."""
+    if not p:
+        return X
+    return Mat(tuple(r[p:X.m - p]) for r in X.rows[p:X.n - p])
+
+
+def flip(K: Mat) -> Mat:
+    """K turned by 180 degrees (flipped in both directions)."""
+    return Mat(tuple(reversed(r)) for r in reversed(K.rows))
+
+
+def correlate(X: Mat, K: Mat, stride: int) -> Mat:
+    """Y[i, j] = sum over a, b of K[a, b] X[s i + a, s j + b] (X already padded)."""
+    f, g = K.shape
+
+    def entry(i, j):
+        total = ZERO
+        for a in range(f):
+            for b in range(g):
+                total = total + K[a, b] * X[stride * i + a, stride * j + b]
+        return total
+
+    return Mat(tuple(entry(i, j) for j in range(_out(X.m, g, stride))) for i in range(_out(X.n, f, stride)))
+
+
+def correlate_back_kernel(X: Mat, G: Mat, shape, stride: int) -> Mat:
+    """dK[a, b] = sum over i, j of G[i, j] X[s i + a, s j + b]."""
+    f, g = shape
+
+    def entry(a, b):
+        total = ZERO
+        for i in range(G.n):
+            for j in range(G.m):
+                total = total + G[i, j] * X[stride * i + a, stride * j + b]
+        return total
+
+    return Mat(tuple(entry(a, b) for b in range(g)) for a in range(f))
+
+
+def correlate_back_input(K: Mat, G: Mat, shape, stride: int, overwrite: bool = False) -> Mat:
+    """dX[r, c] = sum of G[i, j] K[r - s i, c - s j] over the windows that
+    hold (r, c): each output's gradient spread over its window, overlapping
+    windows adding up (the full convolution of G with K)."""
+    n, m = shape
+    f, g = K.shape
+    acc = [[ZERO] * m for _ in range(n)]
+    for i in range(G.n):
+        for j in range(G.m):
+            for a in range(f):
+                for b in range(g):
+                    r, c = stride * i + a, stride * j + b
+                    acc[r][c] = (ZERO if overwrite else acc[r][c]) + G[i, j] * K[a, b]
+    return Mat(acc)
+
+
+def window_argmax(X: Mat, i: int, j: int, size: int, stride: int) -> tuple[int, int]:
+    """The first maximum of window (i, j) in row-major order."""
+    best = None
+    for a in range(size):
+        for b in range(size):
+            r, c = stride * i + a, stride * j + b
+            if best is None or exact.sign(X[r, c] - X[best]) > 0:
+                best = (r, c)
+    return best
+
+
+def window_ties(X: Mat, size: int, stride: int) -> bool:
+    """Whether some max-pool window holds its maximum more than once."""
+    for i in range(_out(X.n, size, stride)):
+        for j in range(_out(X.m, size, stride)):
+            top = X[window_argmax(X, i, j, size, stride)]
+            hits = sum(1 for a in range(size) for b in range(size) if not exact.sign(X[stride * i + a, stride * j + b] - top))
+            if hits > 1:
+                return True
+    return False
+
+
+def _window_sum(X: Mat, i: int, j: int, size: int, stride: int):
+    total = ZERO
+    for a in range(size):
+        for b in range(size):
+            total = total + X[stride * i + a, stride * j + b]
+    return total
+
+
+def pool_back(name: str, X: Mat, G: Mat, size: int, stride: int, slip: str | None = None) -> Mat:
+    """Max pooling routes each output's gradient to its window's first
+    maximum; average pooling spreads it as G / size^2; overlapping windows
+    add up.  ``slip``: pool_everywhere (every entry of the window gets the
+    whole gradient), overlap_overwritten (the last window wins)."""
+    acc = [[ZERO] * X.m for _ in range(X.n)]
+
+    def put(r, c, x):
+        acc[r][c] = x if slip == "overlap_overwritten" else acc[r][c] + x
+
+    for i in range(G.n):
+        for j in range(G.m):
+            if name == "maxpool" and slip != "pool_everywhere":
+                put(*window_argmax(X, i, j, size, stride), G[i, j])
+            else:
+                share = G[i, j] if slip == "pool_everywhere" else G[i, j] / (size * size)
+                for a in range(size):
+                    for b in range(size):
+                        put(stride * i + a, stride * j + b, share)
+    return Mat(acc)
+
+
+def pool_mask(X: Mat, size: int, stride: int) -> Mat:
+    """How many windows route their gradient to each entry (max pooling)."""
+    acc = [[ZERO] * X.m for _ in range(X.n)]
+    for i in range(_out(X.n, size, stride)):
+        for j in range(_out(X.m, size, stride)):
+            r, c = window_argmax(X, i, j, size, stride)
+            acc[r][c] = acc[r][c] + ONE
+    return Mat(acc)
 
 
 def _reduce_to(G: Mat, like: Mat) -> Mat:

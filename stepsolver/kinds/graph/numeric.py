@@ -40,6 +40,14 @@ def _eval(t, env):
         return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}[t.op](a, b)
     args = [_eval(a, env) for a in t.args]
     x = args[0]
+    if t.name in ("conv2d", "convolve2d"):
+        stride, pad = t.opts
+        k = args[1] if t.name == "conv2d" else np.flip(args[1])
+        return _windows(np.pad(x, pad), k.shape, stride).__mul__(k).sum(axis=(2, 3))
+    if t.name in ("maxpool", "avgpool"):
+        size, stride = t.opts
+        w = _windows(x, (size, size), stride)
+        return w.max(axis=(2, 3)) if t.name == "maxpool" else w.mean(axis=(2, 3))
     return {
         "T": lambda: x.T, "sum": lambda: np.array([[x.sum()]]), "exp": lambda: np.exp(x), "log": lambda: np.log(x),
         "sqrt": lambda: np.sqrt(x), "tanh": lambda: np.tanh(x), "sigmoid": lambda: 1 / (1 + np.exp(-x)),
@@ -47,6 +55,13 @@ def _eval(t, env):
         "max": lambda: np.where(x >= args[1], x, args[1]) if True else None,
         "min": lambda: np.where(x <= args[1], x, args[1]),
     }[t.name]()
+
+
+def _windows(x: np.ndarray, shape, stride: int) -> np.ndarray:
+    """Every window of the given shape, stride apart: (rows, cols, f, g)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return sliding_window_view(x, shape)[::stride, ::stride]
 
 
 def _forward(problem, env, start: int = 0):

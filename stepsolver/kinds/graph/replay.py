@@ -14,7 +14,7 @@ from __future__ import annotations
 from ...exact import ONE, Mat
 from ...functions import optimizers
 from ...trace import Key
-from .expr import Evaluator, Fn
+from .expr import CONV, POOL, Bin, Evaluator, Fn, Neg
 
 
 def replay(marker, trace, sheet) -> None:
@@ -31,7 +31,14 @@ def replay(marker, trace, sheet) -> None:
             return ev.value(n.tree, dict(zip(n.parents, Ms)))
 
         ft = run(f, *[V[v] for v in n.parents])
-        V[n.name] = marker.judge(Key(1, n.name, "value"), s.values[n.name], [ft])
+
+        def value_cands(n=n):
+            if not _uses(n.tree, CONV):
+                return []
+            ev = Evaluator(f"node {n.name}", slip="kernel_flipped")
+            return [("kernel_flipped", safe(lambda: ev.value(n.tree, {v: V[v].balls for v in n.parents})))]
+
+        V[n.name] = marker.judge(Key(1, n.name, "value"), s.values[n.name], [ft], value_cands)
 
     G: dict = {}
     order = [n for n in p.nodes if n.role == "node"]
@@ -94,6 +101,18 @@ def replay(marker, trace, sheet) -> None:
                 total = part if total is None else (None if part is None else total + part)
             if any(any(x != ONE for x in inputs[k].pts.entries()) for _, k in layout):
                 out.append(("forgot_upstream", total))
+            # the classic slips of convolutions and pooling, worked into the pull-back
+            for slip, fns in (("kernel_flipped", CONV), ("pool_everywhere", ("maxpool",)),
+                              ("overlap_overwritten", CONV + POOL)):
+                if not any(_uses(c.tree, fns) for c, _ in layout):
+                    continue
+                total = None
+                for c, k in layout:
+                    ev = Evaluator(f"node {c.name}", slip=slip)
+                    part = safe(lambda c=c, k=k, ev=ev: ev.vjp(c.tree, dict(zip(c.parents, balls[k + 2: k + 2 + len(c.parents)])),
+                                                         balls[k]).get(v))
+                    total = part if total is None else (None if part is None else total + part)
+                out.append((slip, total))
             # the local derivative left out: the children's gradients alone
             if all(balls[k].shape == (1, 1) for _, k in layout) and balls[0].shape == (1, 1):
                 total = None
@@ -133,6 +152,17 @@ def replay(marker, trace, sheet) -> None:
                     ("not_updated", old)]
 
         marker.judge(Key(1, name, "new"), s.new[name], [ft], cands, old=old)
+
+
+def _uses(tree, names) -> bool:
+    """Whether the tree applies one of the functions named."""
+    if isinstance(tree, Fn):
+        return tree.name in names or any(_uses(a, names) for a in tree.args)
+    if isinstance(tree, Bin):
+        return _uses(tree.a, names) or _uses(tree.b, names)
+    if isinstance(tree, Neg):
+        return _uses(tree.a, names)
+    return False
 
 
 def _has_output_form(tree) -> bool:

@@ -12,8 +12,8 @@ from ...exact import to_float
 from ...functions import optimizers
 from ...lang import Text
 from ...trace import RoundedKeys
-from . import display
-from .expr import ELEMENTWISE, Bin, Fn, Neg
+from . import display, expr
+from .expr import ELEMENTWISE, Bin, Fn, Neg, Ref, shape_of
 
 PRESETS = ("bar", "partial", "cs231n", "ng")
 #: the network kind's presets, read as the nearest graph preset
@@ -212,11 +212,86 @@ class GraphView(RoundedKeys):
                     numbers.append(" + ".join(nrules))
             value = self.val(G)
             all_scalar = all(self._scalar(c.name) for c in children) and self._scalar(v)
+            extra = [line for c in children for line in self._window_lines(c, v)]
             rows.append(SimpleNamespace(name=v, sym=n.grad(v), seed=False, none=False,
                                         sum=" + ".join(sums) if all_scalar else None,
                                         terms=" + ".join(terms), numbers=" + ".join(numbers), value=value,
-                                        rel=self.rel(G)))
+                                        rel=self.rel(G), extra=extra))
         return rows
+
+    # -- windows: the max-pool mask, the average-pool share, each entry's sum
+    def _windowed(self, c, v):
+        """The convolution or pooling of child c that reads v directly and
+        receives c's own gradient (the whole node, or a term of a sum), or None."""
+        t = c.tree
+        cands = [t] + ([t.a, t.b] if isinstance(t, Bin) and t.op == "+" else [])
+        for u in cands:
+            if isinstance(u, Fn) and u.name in expr.SETTINGS and any(a == Ref(v) for a in u.args):
+                return u
+        return None
+
+    def _window_lines(self, c, v) -> list:
+        u = self._windowed(c, v)
+        if u is None:
+            return []
+        s, n = self.s, self.n
+        G = s.grads[c.name]
+        out = []
+        if u.name == "maxpool":
+            size, stride = u.opts
+            M = expr.pool_mask(s.values[v], size, stride)
+            out.append(f"M_{{{n.name(v)}}} = {self.val(M)}")
+        elif u.name == "avgpool":
+            size, stride = u.opts
+            share = G.map(lambda x: x / (size * size))
+            out.append(f"\\frac{{{n.grad(c.name)}}}{{{size * size}}} {self.rel(share)} {self.val(share)}")
+        if self._s.options.detail == "element" and u.name in expr.CONV:
+            out += self._conv_entries(u, c, v, G)
+        return out
+
+    def _conv_entries(self, u, c, v, G) -> list:
+        """--detail element: each entry of the kernel's or the input's gradient as its sum."""
+        s, n, f = self.s, self.n, self.f
+        stride, pad = u.opts
+        X, K = (s.values[a.name] if isinstance(a, Ref) else None for a in u.args)
+        if X is None or K is None:
+            return []
+        fk, gk = K.shape
+        flip = u.name == "convolve2d"
+        wrt_kernel = u.args[1] == Ref(v)
+
+        def num(x):
+            t = f.num(x)
+            return f"\\left({t}\\right)" if t.startswith("-") else t
+
+        def idx(i, j, M):
+            return f"{i + 1}" if M.m == 1 else f"{i + 1}{j + 1}" if max(M.n, M.m) < 10 else f"{i + 1},{j + 1}"
+
+        lines = []
+        target = K if wrt_kernel else X
+        total = s.contrib.get((c.name, v))
+        if total is None or sum(1 for x in self.problem.inner if v in x.parents) != 1:
+            return []  # several children: the sum is shown as matrices only
+        for r in range(target.n):
+            for q in range(target.m):
+                terms = []
+                for i in range(G.n):
+                    for j in range(G.m):
+                        if wrt_kernel:
+                            a, b = (fk - 1 - r, gk - 1 - q) if flip else (r, q)
+                            xr, xc = stride * i + a - pad, stride * j + b - pad
+                            if 0 <= xr < X.n and 0 <= xc < X.m:
+                                terms.append(f"{num(G[i, j])} \\cdot {num(X[xr, xc])}")
+                        else:
+                            a, b = r + pad - stride * i, q + pad - stride * j
+                            if 0 <= a < fk and 0 <= b < gk:
+                                ka, kb = (fk - 1 - a, gk - 1 - b) if flip else (a, b)
+                                terms.append(f"{num(G[i, j])} \\cdot {num(K[ka, kb])}")
+                value = total[r, q]
+                rel = "\\approx" if f.rounded(value) else "="
+                lhs = f"{{{n.grad(v)}}}_{{{idx(r, q, target)}}}"
+                lines.append(f"{lhs} &= {' + '.join(terms) if terms else '0'} {rel} {f.num(value)}")
+        return ["\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"]
 
     # -- update ------------------------------------------------------------
     @property
@@ -302,9 +377,46 @@ class GraphView(RoundedKeys):
             out.append(Text("graph.conv.abs"))
         if used & {"max", "min"}:
             out.append(Text("graph.conv.tie"))
+        if used & {"conv2d", "convolve2d"}:
+            out.append(Text("graph.conv.conv_cross"))
+        if "convolve2d" in used:
+            out.append(Text("graph.conv.conv_flip"))
+        if "maxpool" in used:
+            out.append(Text("graph.conv.pool_max"))
+        if "avgpool" in used:
+            out.append(Text("graph.conv.pool_avg"))
+        if self._overlapping():
+            out.append(Text("graph.conv.overlap"))
         if p.update is not None and p.update.optimizer.plain:
             out.append(Text(f"graph.conv.{p.update.direction}"))
         return out
+
+    def _overlapping(self) -> bool:
+        """Whether some convolution or pooling has windows that overlap."""
+        found = []
+
+        def walk(t):
+            if isinstance(t, Fn):
+                if t.name in ("conv2d", "convolve2d"):
+                    f, g = shape_of(t.args[1], self._shapes, "display")
+                    found.append(t.opts[0] < max(f, g))
+                elif t.name in ("maxpool", "avgpool"):
+                    found.append(t.opts[1] < t.opts[0])
+                for a in t.args:
+                    walk(a)
+            elif isinstance(t, Bin):
+                walk(t.a)
+                walk(t.b)
+            elif isinstance(t, Neg):
+                walk(t.a)
+
+        for n in self.problem.inner:
+            walk(n.tree)
+        return any(found)
+
+    @property
+    def _shapes(self) -> dict:
+        return {x.name: x.shape for x in self.problem.nodes}
 
     @property
     def kink_notes(self) -> list[str]:
