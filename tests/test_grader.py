@@ -149,9 +149,16 @@ def _quiz_values(step, update_biases=True):
     for lt in reversed(layers):
         for k in ("delta", "grad_W", "grad_b"):
             out += [(v, "gradient") for r in lt[k]["value"] for v in r]
+    known = {"layer", "activation", "W", "b", "z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"}
     for lt in layers:
+        # an optimizer's state entries (m_W, v_hat_b, ...) come just before the new value they lead to
+        state = [k for k in lt if k not in known]
+        for k in (k for k in state if k.endswith("_W")):
+            out += [(v, "gradient") for r in lt[k]["value"] for v in r]
         out += [(v, ("old", o)) for rv, ro in zip(lt["W_new"]["value"], lt["W"]["value"]) for v, o in zip(rv, ro)]
         if update_biases:
+            for k in (k for k in state if k.endswith("_b")):
+                out += [(v, "gradient") for r in lt[k]["value"] for v in r]
             out += [(v, ("old", o)) for rv, ro in zip(lt["b_new"]["value"], lt["b"]["value"]) for v, o in zip(rv, ro)]
     return out
 

@@ -149,7 +149,9 @@ ALLOWED = {"ReLU", "relu", "tanh", "max", "min", "abs", "exp", "softplus", "sigm
            "check", "delta", "false", "true", "toml", "TOML", "NUMERICAL", "course", "top", "reg", "lam", "sig",
            "figs", "atol", "rtol", "grad", "new", "value", "id", "ln", "log", "sqrt", "sin", "cos", "if",
            # optimizers and the people and courses their forms are named after
-           "PyTorch", "SGD", "Adam", "AdaGrad", "RMSProp", "Goodfellow", "Sutskever", "optimizer"}
+           "PyTorch", "SGD", "Adam", "AdaGrad", "RMSProp", "Goodfellow", "Sutskever", "optimizer",
+           # the convolution and pooling functions of graph expressions (conv2d reads as "conv")
+           "conv", "convolve", "maxpool", "avgpool", "stride", "pad", "size"}
 
 
 def _prose(text: str, fmt: str) -> str:
