@@ -167,7 +167,7 @@ def conv_tex(t, args) -> str:
         notes.append(f"p={pad}")
     sep = ",\\,"
     sub = "_{" + sep.join(notes) + "}" if notes else ""
-    return f"{_group(args[0])} \\mathbin{{{op}{sub}}} {_group(args[1])}"
+    return f"{_group(args[0])} {op}{sub} {_group(args[1])}"
 
 
 def pool_tex(t, arg) -> str:
@@ -357,7 +357,7 @@ def vjp_terms(t, name: str, G: str, leaf, shapes) -> list[str]:
                 G = wrap(g) if not g.startswith("\\begin{") else g
                 Gd = f"\\operatorname{{dil}}_{{{stride}}}\\left({g}\\right)" if stride != 1 else G
                 full = "\\ast" if u.name == "conv2d" else "\\star"
-                dx = f"{Gd} \\mathbin{{{full}_{{\\mathrm{{full}}}}}} {_group(tex(K))}"
+                dx = f"{Gd} {full}_{{\\mathrm{{full}}}} {_group(tex(K))}"
                 back(a, f"\\operatorname{{crop}}_{{{pad}}}\\left({dx}\\right)" if pad else dx)
                 Xt = f"\\operatorname{{pad}}_{{{pad}}}\\left({tex(a)}\\right)" if pad else _group(tex(a))
                 dk = f"{Xt} \\star {Gd}"

@@ -141,6 +141,52 @@ class GraphView(RoundedKeys):
                 out.append(f"{lhs} = {display.expand(n.tree, i, j, entry, self._num, shapes)} {rel} {self.f.num(x)}")
         return out
 
+    # -- windows: the picture of a convolution's or pooling's input ----------
+    def windows_of(self, name: str) -> list:
+        """For a node that convolves or pools a named value: the (padded)
+        input grid with the window of the first output entry marked, as the
+        window figures (graph/figures/window.*.j2) draw it."""
+        node = self.problem.by_name[name]
+        out = []
+
+        def walk(t):
+            if isinstance(t, Fn):
+                if t.name in expr.SETTINGS and isinstance(t.args[0], Ref):
+                    out.append(t)
+                for a in t.args:
+                    walk(a)
+            elif isinstance(t, Bin):
+                walk(t.a)
+                walk(t.b)
+            elif isinstance(t, Neg):
+                walk(t.a)
+
+        walk(node.tree)
+        figs = []
+        for t in out:
+            X = self.s.values[t.args[0].name]
+            if t.name in expr.CONV:
+                stride, pad = t.opts
+                f, g = self.s.values[t.args[1].name].shape if isinstance(t.args[1], Ref) else (None, None)
+                if f is None:
+                    continue
+            else:
+                (f, stride), pad = t.opts, 0
+                g = f
+            Xp = expr.padded(X, pad)
+            cells = [[SimpleNamespace(text=self.f.plain(Xp[i, j]), pad=not (pad <= i < X.n + pad and pad <= j < X.m + pad),
+                                      hit=i < f and j < g) for j in range(Xp.m)] for i in range(Xp.n)]
+            figs.append(SimpleNamespace(cells=cells, rows=Xp.n, cols=Xp.m, f=f, g=g,
+                                        input=display.name_text(t.args[0].name, self.problem.symbols),
+                                        node=display.name_text(name, self.problem.symbols), fn=t.name))
+        return figs
+
+    def window_svg(self, w) -> str:
+        return self._s.env.get_template("graph/figures/window.svg.j2").render(w=w, tr=self._s.tr).strip()
+
+    def window_tikz(self, w) -> str:
+        return self._s.env.get_template("graph/figures/window.tikz.j2").render(w=w, tr=self._s.tr).strip()
+
     # -- local derivatives (scalar edges) -----------------------------------
     def _scalar(self, name: str) -> bool:
         return self.problem.by_name[name].shape == (1, 1)
