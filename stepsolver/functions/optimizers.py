@@ -214,9 +214,10 @@ class Optimizer:
         new = theta - (eta / bc1) * m / denom
         return new, {"m": m, "v": v, "m_hat": m / bc1, "v_hat": v / bc2}, {"m": m, "v": v}
 
-    def carried(self, shown: dict) -> dict:
-        """The persistent state for the next update, from the entries shown."""
-        return {s: shown[s] for s in self.state}
+    @property
+    def accumulator(self) -> str | None:
+        """The state entry under the root: Adam's v_hat, AdaGrad's G, RMSProp's s."""
+        return {"adam": "v_hat", "adagrad": "G", "rmsprop": "s"}.get(self.name)
 
 
 # ------------------------------------------------- the pieces, each once

@@ -382,7 +382,7 @@ class GraphView(RoundedKeys):
                 theta=s.values[name], grad=-grad if ascent else grad, new=s.new[name],
                 before={k: zeros[k] for k in opt.state}, entries=list(shown.items()), state_of=shown.get,
                 direction=s.opt_dir[name], denom=s.opt_root[name],
-                acc={"adam": "v_hat", "adagrad": "G", "rmsprop": "s"}.get(opt.name),
+                acc=opt.accumulator,
                 eta=p.update.learning_rate, t=1, mat=self.val, arg=self._operand, scalar=grad.shape == (1, 1)))
         return out
 

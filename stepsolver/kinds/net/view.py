@@ -110,7 +110,7 @@ class ProblemView(RoundedKeys):
                 theta=getattr(lt, param), grad=getattr(lt, f"grad_{param}"), new=getattr(lt, f"{param}_new"),
                 before=before, entries=entries, state_of=state.get,
                 direction=lt.opt_dir[param], denom=(lt.opt_root or {}).get(param),
-                acc={"adam": "v_hat", "adagrad": "G", "rmsprop": "s"}.get(opt.name), eta=lt.eta, t=step.index,
+                acc=opt.accumulator, eta=lt.eta, t=step.index,
                 mat=self._s.f.mat, arg=self._s.f.mat))
         return out
 
