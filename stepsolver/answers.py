@@ -5,12 +5,13 @@ A kind reads its own layout of an answers file (``kinds/net/answers.py``)
 into an :class:`AnswerSheet`: a matrix of :class:`Given` (None where not
 answered) per :class:`~stepsolver.trace.Key`.
 
-**The written precision of a sheet.**  An entry is read to the decimals the
-sheet was worked to, not to those of the entry alone: ``-0.9`` among
-two-decimal values is -0.90.  That is the declared ``decimals``, or else the
-larger of the most decimals written in the same quantity and the number of
-decimals written most often on the sheet (ties: the larger).  An entry
-written with more decimals keeps them.
+**The written precision of an entry.**  A written value stands for the
+interval of half a unit of its own last written place, counting at least 2
+places (``-0.9`` is -0.90 +- 0.005, ``0.268941`` is +- 0.0000005): the digits a
+student writes are the precision they claim, whatever their neighbours have.
+A declared ``decimals = k`` reads every entry to k (the sheet says it was
+worked to k).  The sheet's usual precision (the number of decimals written
+most often) is what the marker rounds a careful student's intermediates to.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class AnswerSheet:
 
     entries: dict = field(default_factory=dict)  # Key -> list of rows of Given | None
     decimals: int | None = None  # declared: the sheet was worked to this many decimals
+    usual: int | None = None  # the decimals written most often (ties: the larger), or the declared ones
 
     def get(self, key: Key):
         """Rows of Given|None for the quantity, or None when it is absent."""
@@ -113,17 +115,20 @@ def parse_entries(value, where: str, n: int, m: int) -> list[list]:
 
 
 def read_precision(sheet: AnswerSheet) -> AnswerSheet:
-    """Set every entry's reading precision (see the module docstring)."""
+    """Set every entry's reading precision and the sheet's usual precision
+    (see the module docstring)."""
     counts = Counter(g.places for _, rows in sheet.givens() for r in rows for g in r
                      if g is not None and not g.fraction and g.places > 0)
-    mode = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else 0
+    mode = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else None
+    sheet.usual = sheet.decimals if sheet.decimals is not None else mode
+
+    def reading(g: Given) -> int:
+        if g.fraction:
+            return g.places
+        return sheet.decimals if sheet.decimals is not None else g.places
 
     def read(rows):
-        decimals = [g.places for r in rows for g in r if g is not None and not g.fraction]
-        most = max(decimals, default=0)
-        base = sheet.decimals if sheet.decimals is not None else max(most, mode)
-        return [[None if g is None else replace(g, reading=g.places if g.fraction else max(g.places, base)) for g in r]
-                for r in rows]
+        return [[None if g is None else replace(g, reading=reading(g)) for g in r] for r in rows]
 
     for key in list(sheet.entries):
         sheet.entries[key] = read(sheet.entries[key])

@@ -129,7 +129,9 @@ def rnd(v, k: int) -> Fraction:
 
 
 def _mp(q):
-    return MP.mpf(q.numerator) / q.denominator
+    if isinstance(q, MP.mpc):
+        raise ValueError("a logarithm of a negative number")  # e.g. BCE of an a outside (0, 1)
+    return MP.mpf(q.numerator) / q.denominator if isinstance(q, Fraction) else MP.mpf(q)
 
 
 def g(name, z):
@@ -172,11 +174,25 @@ def gprime_at(name, v):
     return gprime_from_a(name, v, v)
 
 
-def work(P: dict, k: int, slip: str | None = None, where: int | None = None) -> tuple[dict, set]:
-    """The sheet of a student rounding to k decimals; returns (values,
-    slipped) with values {(layer or None, quantity, i, j): Fraction} and the
-    keys the slipped formula itself produced."""
-    r = lambda v: rnd(v, k)  # noqa: E731
+STYLES = ("rounder", "careful", "calculator")
+
+
+def work(P: dict, k: int, slip: str | None = None, where: int | None = None, style: str = "rounder",
+         factor_first: bool = False, gprime_at_z: bool = False) -> tuple[dict, set]:
+    """The sheet of one student; returns (values, slipped) with values
+    {(layer or None, quantity, i, j): Fraction or mpf} and the keys the
+    slipped formula itself produced.
+
+    rounder     rounds every written value to k decimals and carries it;
+    careful     the same, and also rounds the intermediates lecture notes write
+                out: each example's loss, dL/da, g', W^T delta (and, with
+                ``factor_first``, the batch factor taken into dJ/da before g');
+    calculator  keeps every digit (the values returned are exact or 120-digit),
+                writing each quantity with its own number of decimals (see
+                ``written``)."""
+    calc = style == "calculator"
+    r = (lambda v: _mp(v)) if calc else (lambda v: rnd(v, k))  # noqa: E731
+    ri = (lambda v: rnd(v, k)) if style == "careful" else (lambda v: v)  # noqa: E731 - an intermediate
     L = len(P["layers"])
     m = len(P["X"])
     X = [[P["X"][j][i] for j in range(m)] for i in range(len(P["X"][0]))]
@@ -196,6 +212,9 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None) -> 
 
     W = [l["W"] for l in P["layers"]]
     b = [l["b"] for l in P["layers"]]
+    if calc:  # every number on the calculator
+        X, T = [[_mp(v) for v in row] for row in X], [[_mp(v) for v in row] for row in T]
+        W, b = [[[_mp(v) for v in row] for row in Wl] for Wl in W], [[_mp(v) for v in bl] for bl in b]
     acts = [l["act"] for l in P["layers"]]
     zs, as_ = [], []
     A = X
@@ -243,9 +262,9 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None) -> 
                     s += (1 - y) * MP.log(_mp(1 - x))
             per.append(-s)
     f_loss = 1 if slip == "missing_batch_factor" and where == 0 else factor
-    J = f_loss * sum(per)
+    J = f_loss * sum(ri(v) for v in per)
     if P["l2"]:
-        J += P["l2"] / 2 * sum(w * w for Wl in W for row in Wl for w in row)
+        J += ri(P["l2"] / 2 * sum(w * w for Wl in W for row in Wl for w in row))
     out[(None, "loss", 0, 0)] = r(J)
     if slip in ("loss_factor",) or (slip == "missing_batch_factor" and where == 0):
         slipped.add((None, "loss", 0, 0))
@@ -276,12 +295,16 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None) -> 
                 for i in range(len(Z)):
                     row = []
                     for j in range(m):
-                        gp = gprime_from_a(act, Z[i][j], Al[i][j])
+                        gp = gprime_at(act, Z[i][j]) if gprime_at_z else gprime_from_a(act, Z[i][j], Al[i][j])
                         if slip == "missing_activation_derivative" and where == L:
                             gp = 1
                         elif slip == "derivative_at_a" and where == L:
                             gp = gprime_at(act, Al[i][j])
-                        row.append(r(fac * dL(Al[i][j], T[i][j]) * gp))
+                        gp = ri(gp)
+                        if factor_first:  # dJ/da = (1/m) dL/da written out, then times g'
+                            row.append(r(ri(fac * dL(Al[i][j], T[i][j])) * gp))
+                        else:
+                            row.append(r(fac * ri(dL(Al[i][j], T[i][j])) * gp))
                     D.append(row)
                 s = slip == "sign_error" or (slip in ("missing_batch_factor", "missing_activation_derivative",
                                                       "derivative_at_a") and where == L)
@@ -298,12 +321,12 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None) -> 
                         back = sum(Wn[i][c] * Dn[c][j] for c in range(len(Dn))) if len(Wn) == len(Wn[0]) else 0
                     else:
                         back = sum(Wn[c][i] * Dn[c][j] for c in range(len(Dn)))
-                    gp = gprime_from_a(act, Z[i][j], Al[i][j])
+                    gp = gprime_at(act, Z[i][j]) if gprime_at_z else gprime_from_a(act, Z[i][j], Al[i][j])
                     if slip == "missing_activation_derivative" and where == l + 1:
                         gp = 1
                     elif slip == "derivative_at_a" and where == l + 1:
                         gp = gprime_at(act, Al[i][j])
-                    row.append(r(back * gp))
+                    row.append(r(ri(back) * ri(gp)))
                 D.append(row)
             s = slip in ("missing_transpose", "used_updated_weights", "missing_activation_derivative",
                          "derivative_at_a") and where == l + 1
@@ -356,47 +379,89 @@ def slip_layer(P: dict, slip: str, rng: random.Random) -> int:
     return rng.randint(1, L)
 
 
-def sheet(P: dict, k: int, slip=None, where=None, drop_zeros=False) -> tuple[str, dict]:
-    """The answers file text and the expected verdict of every entry."""
-    clean, _ = work(P, k)
-    vals, slipped = work(P, k, slip, where) if slip else (clean, set())
-    exact_sheet, _ = work(P, 100)  # the exact values, to 100 decimals
-    half = Fraction(1, 2 * 10 ** max(2, k))
-    expected = {}
-    for key, v in vals.items():
-        if v == clean[key]:
-            expected[key] = "correct"
-            layer, q, i, j = key
-            if q in ("W_new", "b_new"):
-                old = P["layers"][layer - 1]["W"][i][j] if q == "W_new" else P["layers"][layer - 1]["b"][i]
-                # no free marks: an update the written digits cannot show earns none
-                if abs(exact_sheet[key] - old) > Fraction(1, 10**80) and abs(v - old) <= half:
-                    expected[key] = "imprecise"
-        elif key in slipped:
-            expected[key] = "wrong"
-        else:
-            expected[key] = "carried"
-    L = len(P["layers"])
-    m = len(P["X"])
+def quantity_decimals(P: dict, k: int, rng: random.Random) -> dict:
+    """The calculator student's decimals: each quantity its own, k ... k+3."""
+    out = {(None, "loss"): k + rng.randint(0, 3)}
+    for l in range(1, len(P["layers"]) + 1):
+        for q in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
+            out[(l, q)] = k + rng.randint(0, 3)
+    return out
 
-    def text(v: Fraction) -> str:
-        s = f"{float(v):.{k}f}" if abs(v) < 10**12 else str(v)
+
+def sheet(P: dict, k: int, slip=None, where=None, drop_zeros=False, style="rounder", decimals=None,
+          factor_first=False) -> tuple[str, dict]:
+    """The answers file text and the expected verdict of every entry.
+    ``decimals`` (the calculator's) maps (layer, quantity) to the decimals
+    it is written with; otherwise every value is written with k."""
+    def places(key):
+        return decimals[key[:2]] if decimals else k
+
+    def written(vals):
+        return {key: rnd(v, places(key)) for key, v in vals.items()}
+
+    clean, _ = work(P, k, style=style, factor_first=factor_first)
+    vals, slipped = work(P, k, slip, where, style=style, factor_first=factor_first) if slip else (clean, set())
+    clean, vals = written(clean), written(vals)
+    exact_sheet, _ = work(P, 100)  # the exact values, to 100 decimals
+    # the other honest workings of the slip-free sheet: g' at z; intermediates
+    # rounded or not, the batch factor taken into dJ/da first or not
+    honest = [dict(style=style, factor_first=factor_first, gprime_at_z=True)]
+    if style != "calculator":
+        honest += [dict(style=st, factor_first=ff, gprime_at_z=gz) for st in ("rounder", "careful")
+                   for ff in (False, True) for gz in (False, True)]
+    others = [written(work(P, k, **h)[0]) for h in honest]
+
+    def text(key) -> str:
+        v, p = vals[key], places(key)
+        s = f"{float(v):.{p}f}" if abs(v) < 10**12 else str(v)
         if Fraction(s) != v:  # exact decimal text of the rounded value
             d = Decimal(v.numerator) / Decimal(v.denominator)
-            s = format(d.quantize(Decimal(1).scaleb(-k)), "f")
+            s = format(d.quantize(Decimal(1).scaleb(-p)), "f")
         if drop_zeros and "." in s:
             s = s.rstrip("0").rstrip(".") or "0"
             if s in ("-0", ""):
                 s = "0"
         return s
 
-    lines = [f"loss = {text(vals[(None, 'loss', 0, 0)])}"]
+    texts = {key: text(key) for key in vals}
+
+    def shown(key) -> int:
+        """The decimals the entry shows (at least 2): its own, after dropped zeros."""
+        t = texts[key]
+        return max(2, len(t.split(".")[1]) if "." in t else 0)
+
+    def same(key, other) -> bool:
+        """Whether the written digits cannot tell the value from ``other``."""
+        return vals[key] == other or rnd(other, shown(key)) == vals[key]
+
+    expected = {}
+    for key, v in vals.items():
+        if same(key, clean[key]):
+            expected[key] = "correct"
+            layer, q, i, j = key
+            if q in ("W_new", "b_new"):
+                old = P["layers"][layer - 1]["W"][i][j] if q == "W_new" else P["layers"][layer - 1]["b"][i]
+                # no free marks: digits that cannot tell the new value from the
+                # old one (the old value rounds to them too) earn none
+                if abs(exact_sheet[key] - old) > Fraction(1, 10**80) and abs(v - old) <= Fraction(1, 2 * 10 ** shown(key)):
+                    expected[key] = "imprecise"
+        elif key in slipped:
+            # the slipped formula wrote what honest working gives (the true
+            # value, or another honest working, rounded as written): that is
+            # right, and what follows is right working -- a sheet on which one
+            # slip-free sheet is not the measure (``run`` skips it)
+            expected[key] = "ambiguous" if any(same(key, o[key]) for o in [exact_sheet] + others) else "wrong"
+        else:
+            expected[key] = "carried"
+    L = len(P["layers"])
+
+    lines = [f"loss = {texts[(None, 'loss', 0, 0)]}"]
     for l in range(1, L + 1):
         lines.append("[[layers]]")
         for q in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
             rows = sorted({i for (ll, qq, i, _) in vals if ll == l and qq == q})
             cols = sorted({j for (ll, qq, _, j) in vals if ll == l and qq == q})
-            M = [[text(vals[(l, q, i, j)]) for j in cols] for i in rows]
+            M = [[texts[(l, q, i, j)] for j in cols] for i in rows]
             lines.append(f"{q} = [" + ", ".join("[" + ", ".join(M[i]) + "]" for i in range(len(rows))) + "]")
     return "\n".join(lines) + "\n", expected
 
@@ -420,17 +485,20 @@ def grade(problem_text: str, answers_text: str):
     return verdicts, hints, report
 
 
-def run(seed: int, count: int, ks=(2, 3, 4, 6)):
-    """Simulate ``count`` sheets; returns the three figures of the issue and
-    the failures: (clean all correct, one-slip all verdicts right, slip named)."""
+def run(seed: int, count: int, ks=(2, 3, 4, 6), style: str = "rounder"):
+    """Simulate ``count`` sheets of one working style (see ``work``); returns
+    the three figures of the issue and the failures: (clean all correct,
+    one-slip all verdicts right, slip named)."""
     rng = random.Random(seed)
     stats = {"clean": 0, "clean_ok": 0, "slip": 0, "slip_ok": 0, "named": 0, "by_slip": {}}
     failures = []
     while stats["clean"] + stats["slip"] < count:
         P = random_exercise(rng)
         k = rng.choice(ks)
-        drop = rng.random() < 0.3
+        drop = rng.random() < 0.3 and style != "calculator"  # published keys write their zeros
         slip = rng.choice([None, None] + SLIPS)
+        decimals = quantity_decimals(P, k, rng) if style == "calculator" else None
+        factor_first = style == "careful" and rng.random() < 0.5
         where = None
         if slip is not None:
             if not applicable(P, slip):
@@ -438,9 +506,9 @@ def run(seed: int, count: int, ks=(2, 3, 4, 6)):
             where = slip_layer(P, slip, rng)
         try:
             text = problem_toml(P)
-            answers, expected = sheet(P, k, slip, where, drop)
-            if slip and "wrong" not in expected.values():
-                continue  # the slip did not change a written digit
+            answers, expected = sheet(P, k, slip, where, drop, style, decimals, factor_first)
+            if slip and ("wrong" not in expected.values() or "ambiguous" in expected.values()):
+                continue  # the slip did not change a written digit, or wrote the true value
             verdicts, hints, _ = grade(text, answers)
         except (ValueError, ZeroDivisionError, OverflowError, decimal.InvalidOperation):
             continue
@@ -464,5 +532,6 @@ def run(seed: int, count: int, ks=(2, 3, 4, 6)):
             s[1] += named
         if bad or (slip and not named):
             failures.append({"k": k, "slip": slip, "where": where, "problem": text, "answers": answers, "bad": bad,
-                             "hints": hints})
+                             "hints": hints, "style": style, "factor_first": factor_first, "P": P, "drop": drop,
+                             "decimals": decimals})
     return stats, failures

@@ -21,18 +21,22 @@ import stepsolver
 from stepsolver.exact import to_float
 
 
-def _value(M, places=4):
+def _value(M, places=4, zeros=False):
+    """M as TOML, rounded to ``places`` (trailing zeros dropped unless ``zeros``)."""
     rows = [[round(to_float(x), places) for x in r] for r in M.rows]
-    if M.n == 1 and M.m == 1:
-        return repr(rows[0][0])
+    text = (lambda v: f"{v:.{places}f}") if zeros else repr  # noqa: E731
     if M.m == 1:
-        return repr([r[0] for r in rows])
-    return repr(rows)
+        rows = [r[0] for r in rows]
+        if M.n == 1:
+            return text(rows[0])
+        return "[" + ", ".join(text(v) for v in rows) + "]"
+    return "[" + ", ".join("[" + ", ".join(text(v) for v in r) + "]" for r in rows) + "]"
 
 
 def sheet(path, kind="right") -> str:
     """An answers file for a one-step network: every asked value to 4 decimals;
-    'copied' writes the old weights and biases as the updated ones; 'blank' only '?'."""
+    'copied' writes the old weights and biases as the updated ones (to 4
+    decimals: 0.5000); 'blank' only '?'."""
     trace = stepsolver.solve(stepsolver.load_problem(path)).trace
     (step,) = trace.steps
     if kind == "blank":
@@ -42,9 +46,10 @@ def sheet(path, kind="right") -> str:
         lines.append("[[layers]]")
         for name in ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new"):
             M = getattr(lt, name)
-            if kind == "copied" and name in ("W_new", "b_new"):
+            copied = kind == "copied" and name in ("W_new", "b_new")
+            if copied:  # written to the sheet's 4 decimals, where the update shows
                 M = lt.W if name == "W_new" else lt.b
-            lines.append(f"{name} = {_value(M)}")
+            lines.append(f"{name} = {_value(M, zeros=copied)}")
     return "\n".join(lines) + "\n"
 
 

@@ -215,13 +215,13 @@ class Irr:
         if type(o) is Irr:
             if self.anchor is None and o.anchor is None:
                 s = self.b + o.b
-                if 0 in s and s.mid().is_zero() and self.b.rad() == o.b.rad():
-                    return ZERO  # x + (-x), the same ball twice
+                if 0 in s and s.mid().is_zero() and self.b.rad() == o.b.rad() and _tight(self.b):
+                    return ZERO  # x + (-x), the same ball twice (not two wide intervals about 0)
                 return Irr(s)
             c1, d1 = self._parts()
             c2, d2 = o._parts()
             c, d = c1 + c2, d1 + d2
-            if not c and 0 in d and d.mid().is_zero() and d1.rad() == d2.rad():
+            if not c and 0 in d and d.mid().is_zero() and d1.rad() == d2.rad() and _tight(d1):
                 return ZERO
             return _anchored(c, d)
         if not o:
@@ -368,6 +368,16 @@ else:
 
     def _short(c) -> bool:
         return max(int(c.numerator).bit_length(), int(c.denominator).bit_length()) <= ANCHOR_BITS
+
+
+def _tight(b) -> bool:
+    """Whether a ball is a computed value's (its radius the rounding error of
+    the working precision), not a wide interval such as a written value's."""
+    rad = b.rad()
+    if rad.is_zero():
+        return True
+    scale = max(abs(b.mid()), arb(1))
+    return bool(rad < scale * arb(2) ** (-(_flint_ctx.prec // 2)))
 
 
 def _small(b, q) -> bool:

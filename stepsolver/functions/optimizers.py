@@ -318,80 +318,80 @@ def judge_update(marker, opt, theta, g, before: dict, t: int, eta, *, key_of, tr
         own[name] = marker.judge(key_of(name), true_of(name), [ft], cands)
         return own[name]
 
-    def balls(q):
-        return None if q is None else q.balls
-
-    gb = balls(g)
     if opt.name in ("momentum", "nesterov"):
         mu = opt.momentum
         v0 = before["velocity"]
         ft = run(lambda V, G: accumulate_velocity(V, G, mu), v0, g)
-        judge("velocity", ft, lambda: [
-            ("velocity_sign", _safe(lambda: v0.balls.scale(mu) - gb)),
-            ("cs231n_velocity", _safe(lambda: v0.balls.scale(mu) - gb.scale(eta))),
-            ("momentum_left_out", gb if t > 1 else None),
+        judge("velocity", ft, lambda v: [
+            ("velocity_sign", _safe(lambda: v(v0).scale(mu) - v(g))),
+            ("cs231n_velocity", _safe(lambda: v(v0).scale(mu) - v(g).scale(eta))),
+            ("momentum_left_out", v(g) if t > 1 else None),
         ])
-        v = own["velocity"]
+        vel = own["velocity"]
         if opt.name == "momentum":
-            ft = run(lambda T, V: T - V.scale(eta), theta, v)
+            ft = run(lambda T, V: T - V.scale(eta), theta, vel)
         else:
-            ft = run(lambda T, G, V: T - nesterov_direction(G, V, mu).scale(eta), theta, g, v)
+            ft = run(lambda T, G, V: T - nesterov_direction(G, V, mu).scale(eta), theta, g, vel)
 
-        def extra():
-            out = [("plain_gradient_step", _safe(lambda: theta.balls - gb.scale(eta)))]
+        def extra(v):
+            out = [("plain_gradient_step", _safe(lambda: v(theta) - v(g).scale(eta)))]
             if opt.name == "nesterov":
-                out.append(("nesterov_as_momentum", _safe(lambda: theta.balls - v.balls.scale(eta))))
+                out.append(("nesterov_as_momentum", _safe(lambda: v(theta) - v(vel).scale(eta))))
             return out
     elif opt.name in ("adagrad", "rmsprop"):
         key = "G" if opt.name == "adagrad" else "s"
         keep, take = (1, 1) if opt.name == "adagrad" else (opt.rho, 1 - opt.rho)
         s0 = before[key]
         ft = run(lambda S, G: accumulate_squares(S, G, keep, take), s0, g)
-        cands = [("gradient_not_squared", lambda: s0.balls.scale(keep) + gb.scale(take))]
-        if opt.name == "rmsprop":
-            cands.append(("beta_swapped", lambda: accumulate_squares(s0.balls, gb, take, keep)))
-        judge(key, ft, lambda: [(c, _safe(f)) for c, f in cands])
+
+        def acc_cands(v):
+            out = [("gradient_not_squared", _safe(lambda: v(s0).scale(keep) + v(g).scale(take)))]
+            if opt.name == "rmsprop":
+                out.append(("beta_swapped", _safe(lambda: accumulate_squares(v(s0), v(g), take, keep))))
+            return out
+
+        judge(key, ft, acc_cands)
         acc = own[key]
         ft = run(lambda T, G, S: T - scaled_by_root(G, S, eps, inside).scale(eta), theta, g, acc)
 
-        def extra():
+        def extra(v):
             return [
-                ("epsilon_placement", _safe(lambda: theta.balls - scaled_by_root(gb, acc.balls, eps, not inside).scale(eta))),
-                ("plain_gradient_step", _safe(lambda: theta.balls - gb.scale(eta))),
+                ("epsilon_placement", _safe(lambda: v(theta) - scaled_by_root(v(g), v(acc), eps, not inside).scale(eta))),
+                ("plain_gradient_step", _safe(lambda: v(theta) - v(g).scale(eta))),
             ]
     else:  # adam
         b1, b2 = opt.beta1, opt.beta2
         m0, v0 = before["m"], before["v"]
         ft = run(lambda M, G: average(M, G, b1), m0, g)
-        judge("m", ft, lambda: [("beta_swapped", _safe(lambda: average(m0.balls, gb, 1 - b1)))])
+        judge("m", ft, lambda v: [("beta_swapped", _safe(lambda: average(v(m0), v(g), 1 - b1)))])
         ft = run(lambda V, G: accumulate_squares(V, G, b2, 1 - b2), v0, g)
-        judge("v", ft, lambda: [
-            ("beta_swapped", _safe(lambda: accumulate_squares(v0.balls, gb, 1 - b2, b2))),
-            ("gradient_not_squared", _safe(lambda: v0.balls.scale(b2) + gb.scale(1 - b2))),
+        judge("v", ft, lambda v: [
+            ("beta_swapped", _safe(lambda: accumulate_squares(v(v0), v(g), 1 - b2, b2))),
+            ("gradient_not_squared", _safe(lambda: v(v0).scale(b2) + v(g).scale(1 - b2))),
         ])
-        m, v = own["m"], own["v"]
-        for name, src, beta in (("m_hat", m, b1), ("v_hat", v, b2)):
+        m, sq = own["m"], own["v"]
+        for name, src, beta in (("m_hat", m, b1), ("v_hat", sq, b2)):
             ft = run(lambda M, beta=beta: bias_corrected(M, beta, t), src)
-            judge(name, ft, lambda src=src, beta=beta: [
-                ("bias_correction_left_out", src.balls),
-                ("bias_correction_power", _safe(lambda: bias_corrected(src.balls, beta, 1)) if t > 1 else None),
+            judge(name, ft, lambda v, src=src, beta=beta: [
+                ("bias_correction_left_out", v(src)),
+                ("bias_correction_power", _safe(lambda: bias_corrected(v(src), beta, 1)) if t > 1 else None),
             ])
         mh, vh = own["m_hat"], own["v_hat"]
         ft = run(lambda T, M, V: T - scaled_by_root(M, V, eps, inside).scale(eta), theta, mh, vh)
 
-        def extra():
+        def extra(v):
             return [
-                ("bias_correction_left_out", _safe(lambda: theta.balls - scaled_by_root(m.balls, v.balls, eps, inside).scale(eta))),
-                ("epsilon_placement", _safe(lambda: theta.balls - scaled_by_root(mh.balls, vh.balls, eps, not inside).scale(eta))),
-                ("plain_gradient_step", _safe(lambda: theta.balls - gb.scale(eta))),
+                ("bias_correction_left_out", _safe(lambda: v(theta) - scaled_by_root(v(m), v(sq), eps, inside).scale(eta))),
+                ("epsilon_placement", _safe(lambda: v(theta) - scaled_by_root(v(mh), v(vh), eps, not inside).scale(eta))),
+                ("plain_gradient_step", _safe(lambda: v(theta) - v(g).scale(eta))),
             ]
 
-    def cands():
-        out = extra()
-        d = _safe(lambda: (theta.balls - ft.balls).scale(1 / eta)) if ft is not None else None
+    def cands(v):
+        out = extra(v)
+        d = _safe(lambda: (v(theta) - v(ft)).scale(1 / eta)) if ft is not None else None
         if d is not None:
-            out += [("wrong_update_sign", _safe(lambda: theta.balls + d.scale(eta))),
-                    ("missing_learning_rate", _safe(lambda: theta.balls - d))]
+            out += [("wrong_update_sign", _safe(lambda: v(theta) + d.scale(eta))),
+                    ("missing_learning_rate", _safe(lambda: v(theta) - d))]
         out.append(("not_updated", theta.pts))
         return out
 

@@ -32,11 +32,11 @@ def replay(marker, trace, sheet) -> None:
 
         ft = run(f, *[V[v] for v in n.parents])
 
-        def value_cands(n=n):
+        def value_cands(view, n=n):
             if not _uses(n.tree, CONV):
                 return []
             ev = Evaluator(f"node {n.name}", slip="kernel_flipped")
-            return [("kernel_flipped", safe(lambda: ev.value(n.tree, {v: V[v].balls for v in n.parents})))]
+            return [("kernel_flipped", safe(lambda: ev.value(n.tree, {v: view(V[v]) for v in n.parents})))]
 
         V[n.name] = marker.judge(Key(1, n.name, "value"), s.values[n.name], [ft], value_cands)
 
@@ -82,9 +82,9 @@ def replay(marker, trace, sheet) -> None:
         if any(_has_output_form(c.tree) for c in children):
             fts.append(run(through(True), *inputs))
 
-        def cands(layout=layout, inputs=inputs, v=v):
+        def cands(view, layout=layout, inputs=inputs, v=v):
             out = []
-            balls = [q.balls for q in inputs]
+            balls = [view(q) for q in inputs]
             if len(layout) > 1:
                 for skip, _ in layout:
                     total = None
@@ -145,8 +145,8 @@ def replay(marker, trace, sheet) -> None:
 
         ft = run(step, V[name], G[name])
 
-        def cands(name=name, old=old):
-            g = G[name].balls
+        def cands(view, name=name, old=old):
+            g = view(G[name])
             return [("wrong_step_sign", safe(lambda: old + g.scale(-sign * eta))),
                     ("missing_learning_rate", safe(lambda: old + g.scale(sign))),
                     ("not_updated", old)]
