@@ -11,7 +11,8 @@ places (``-0.9`` is -0.90 +- 0.005, ``0.268941`` is +- 0.0000005): the digits a
 student writes are the precision they claim, whatever their neighbours have.
 A declared ``decimals = k`` reads every entry to k (the sheet says it was
 worked to k).  The sheet's usual precision (the number of decimals written
-most often) is what the marker rounds a careful student's intermediates to.
+most often, among entries of 2 or more) is what the marker rounds a careful
+student's intermediates to.
 """
 
 from __future__ import annotations
@@ -119,7 +120,10 @@ def read_precision(sheet: AnswerSheet) -> AnswerSheet:
     (see the module docstring)."""
     counts = Counter(g.places for _, rows in sheet.givens() for r in rows for g in r
                      if g is not None and not g.fraction and g.places > 0)
-    mode = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else None
+    # the decimals written most often (ties: the more), among entries of at
+    # least 2: trailing zeros left off (0.1 for 0.100, 0 for 0.000) do not count
+    full = {p: n for p, n in counts.items() if p >= 2} or counts
+    mode = max(full.items(), key=lambda kv: (kv[1], kv[0]))[0] if full else None
     sheet.usual = sheet.decimals if sheet.decimals is not None else mode
 
     def reading(g: Given) -> int:

@@ -23,7 +23,7 @@ from fractions import Fraction
 import mpmath
 
 MP = mpmath.MPContext()
-MP.dps = 120
+MP.dps = 320
 
 HIDDEN = ["identity", "relu", "sigmoid", "tanh", "square"]
 
@@ -116,7 +116,7 @@ def applicable(P: dict, slip: str) -> bool:
 
 
 # --------------------------------------------------------------- working
-_CTX = decimal.Context(prec=120)
+_CTX = decimal.Context(prec=320)
 
 
 def rnd(v, k: int) -> Fraction:
@@ -148,6 +148,14 @@ def g(name, z):
     raise ValueError(name)
 
 
+def _sub(x, y):
+    """x - y for a Fraction and an mpf in either order (a calculator's values
+    stay exact where rational)."""
+    if isinstance(x, Fraction) and not isinstance(y, Fraction):
+        return _mp(x) - y
+    return x - y
+
+
 def gprime_from_a(name, z, a):
     if name == "identity":
         return Fraction(1)
@@ -164,11 +172,11 @@ def gprime_from_a(name, z, a):
 
 def gprime_at(name, v):
     """g' evaluated at the point v (the derivative_at_a slip uses v = a)."""
-    if name == "sigmoid":
-        s = 1 / (1 + MP.exp(-_mp(v)))
-        return s * (1 - s)
-    if name == "tanh":
-        return 1 - MP.tanh(_mp(v)) ** 2
+    if name == "sigmoid":  # sigma(v) sigma(-v), without the cancellation of s(1 - s)
+        e = MP.exp(-abs(_mp(v)))
+        return e / (1 + e) ** 2
+    if name == "tanh":  # sech^2, without the cancellation of 1 - tanh^2
+        return 1 / MP.cosh(_mp(v)) ** 2
     if name == "square":
         return 2 * v
     return gprime_from_a(name, v, v)
@@ -187,11 +195,11 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None, sty
     careful     the same, and also rounds the intermediates lecture notes write
                 out: each example's loss, dL/da, g', W^T delta (and, with
                 ``factor_first``, the batch factor taken into dJ/da before g');
-    calculator  keeps every digit (the values returned are exact or 120-digit),
+    calculator  keeps every digit (the values returned are exact, or 320-digit where irrational),
                 writing each quantity with its own number of decimals (see
                 ``written``)."""
     calc = style == "calculator"
-    r = (lambda v: _mp(v)) if calc else (lambda v: rnd(v, k))  # noqa: E731
+    r = (lambda v: v) if calc else (lambda v: rnd(v, k))  # noqa: E731
     ri = (lambda v: rnd(v, k)) if style == "careful" else (lambda v: v)  # noqa: E731 - an intermediate
     L = len(P["layers"])
     m = len(P["X"])
@@ -212,9 +220,6 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None, sty
 
     W = [l["W"] for l in P["layers"]]
     b = [l["b"] for l in P["layers"]]
-    if calc:  # every number on the calculator
-        X, T = [[_mp(v) for v in row] for row in X], [[_mp(v) for v in row] for row in T]
-        W, b = [[[_mp(v) for v in row] for row in Wl] for Wl in W], [[_mp(v) for v in bl] for bl in b]
     acts = [l["act"] for l in P["layers"]]
     zs, as_ = [], []
     A = X
@@ -246,11 +251,11 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None, sty
         a = [AL[i][j] for i in range(n)]
         t = [T[i][j] for i in range(n)]
         if P["loss"] == "half_sse":
-            per.append(sum((x - y) ** 2 for x, y in zip(a, t)) * (1 if slip == "loss_factor" else Fraction(1, 2)))
+            per.append(sum(_sub(x, y) ** 2 for x, y in zip(a, t)) * (1 if slip == "loss_factor" else Fraction(1, 2)))
         elif P["loss"] == "sse":
-            per.append(sum((x - y) ** 2 for x, y in zip(a, t)))
+            per.append(sum(_sub(x, y) ** 2 for x, y in zip(a, t)))
         elif P["loss"] == "mse":
-            per.append(sum((x - y) ** 2 for x, y in zip(a, t)) * (1 if slip == "loss_factor" else Fraction(1, n)))
+            per.append(sum(_sub(x, y) ** 2 for x, y in zip(a, t)) * (1 if slip == "loss_factor" else Fraction(1, n)))
         elif P["loss"] == "cross_entropy":
             per.append(-sum(y * MP.log(_mp(x)) for x, y in zip(a, t) if y))
         else:
@@ -280,12 +285,12 @@ def work(P: dict, k: int, slip: str | None = None, where: int | None = None, sty
         if l == L - 1:
             fac = 1 if (slip == "missing_batch_factor" and where == L) else factor
             if P["loss"] in ("cross_entropy", "binary_cross_entropy"):
-                D = [[r(fac * ((T[i][j] - Al[i][j]) if slip == "sign_error" else (Al[i][j] - T[i][j]))) for j in range(m)]
+                D = [[r(fac * (_sub(T[i][j], Al[i][j]) if slip == "sign_error" else _sub(Al[i][j], T[i][j]))) for j in range(m)]
                      for i in range(len(Z))]
                 s = slip == "sign_error" or (slip == "missing_batch_factor" and where == L)
             else:
                 def dL(a, t):
-                    d = (t - a) if slip == "sign_error" else (a - t)
+                    d = _sub(t, a) if slip == "sign_error" else _sub(a, t)
                     if P["loss"] == "sse":
                         return 2 * d
                     if P["loss"] == "mse":
@@ -401,8 +406,12 @@ def sheet(P: dict, k: int, slip=None, where=None, drop_zeros=False, style="round
 
     clean, _ = work(P, k, style=style, factor_first=factor_first)
     vals, slipped = work(P, k, slip, where, style=style, factor_first=factor_first) if slip else (clean, set())
+    # what a calculator carries: where a slip changed it and not the digits
+    # written, what follows is not one sheet's verdict either
+    hidden = {key for key in slipped if style == "calculator" and vals[key] != clean[key]}
     clean, vals = written(clean), written(vals)
-    exact_sheet, _ = work(P, 100)  # the exact values, to 100 decimals
+    exact_sheet, _ = work(P, 300)  # the exact values, to 300 decimals
+    digits, _ = work(P, k, style="calculator", gprime_at_z=True)  # every digit: an update of 1e-400 is one
     # the other honest workings of the slip-free sheet: g' at z; intermediates
     # rounded or not, the batch factor taken into dJ/da first or not
     honest = [dict(style=style, factor_first=factor_first, gprime_at_z=True)]
@@ -436,15 +445,23 @@ def sheet(P: dict, k: int, slip=None, where=None, drop_zeros=False, style="round
 
     expected = {}
     for key, v in vals.items():
-        if same(key, clean[key]):
+        if (v != clean[key] and same(key, clean[key])) or (key in hidden and v == clean[key]):
+            # a slip changed the value they carry, not the digits they wrote
+            # (zeros left off): what follows from it is right working from
+            # digits judged right, or carried -- not one sheet's verdict
+            expected[key] = "ambiguous"
+        elif same(key, clean[key]):
             expected[key] = "correct"
             layer, q, i, j = key
             if q in ("W_new", "b_new"):
                 old = P["layers"][layer - 1]["W"][i][j] if q == "W_new" else P["layers"][layer - 1]["b"][i]
                 # no free marks: digits that cannot tell the new value from the
                 # old one (the old value rounds to them too) earn none
-                if abs(exact_sheet[key] - old) > Fraction(1, 10**80) and abs(v - old) <= Fraction(1, 2 * 10 ** shown(key)):
-                    expected[key] = "imprecise"
+                grad = digits[(layer, "grad_W" if q == "W_new" else "grad_b", i, j)]
+                if abs(v - old) <= Fraction(1, 2 * 10 ** shown(key)) and grad != 0:
+                    # a gradient below 1e-300 may be the rounding noise of 320 digits
+                    # (a softmax delta summing to 0): not this simulation's to judge
+                    expected[key] = "imprecise" if abs(_mp(grad)) > MP.mpf(10) ** -300 else "ambiguous"
         elif key in slipped:
             # the slipped formula wrote what honest working gives (the true
             # value, or another honest working, rounded as written): that is
@@ -507,8 +524,8 @@ def run(seed: int, count: int, ks=(2, 3, 4, 6), style: str = "rounder"):
         try:
             text = problem_toml(P)
             answers, expected = sheet(P, k, slip, where, drop, style, decimals, factor_first)
-            if slip and ("wrong" not in expected.values() or "ambiguous" in expected.values()):
-                continue  # the slip did not change a written digit, or wrote the true value
+            if "ambiguous" in expected.values() or (slip and "wrong" not in expected.values()):
+                continue  # the slip did not change a written digit, or wrote what honest working gives
             verdicts, hints, _ = grade(text, answers)
         except (ValueError, ZeroDivisionError, OverflowError, decimal.InvalidOperation):
             continue

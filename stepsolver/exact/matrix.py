@@ -16,7 +16,8 @@ class Mat:
     __slots__ = ("rows", "n", "m")
 
     def __init__(self, rows: Iterable[Iterable]):
-        self.rows = tuple(tuple(r) for r in rows)
+        rows = tuple(rows)
+        self.rows = rows if all(type(r) is tuple for r in rows) else tuple(tuple(r) for r in rows)
         self.n = len(self.rows)
         self.m = len(self.rows[0]) if self.rows else 0
 

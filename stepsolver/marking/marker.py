@@ -66,7 +66,7 @@ from itertools import combinations
 
 from .. import exact
 from ..errors import LimitError, SolveError
-from ..exact import Q, Irr, Mat, is_rational, round_half_away, to_mpf
+from ..exact import Q, Irr, Mat, is_rational, round_half_away, to_float, to_mpf
 from ..trace import Key
 from ..answers import AnswerSheet, Given
 from ..lang import Text, english
@@ -100,7 +100,7 @@ class Qty:
     clean: Mat
     bad: list
     shift: list | None = None
-    true: Mat | None = None
+    _true: object = None  # a Mat, or a thunk that computes it (slips read it only now and then)
     alts: tuple = ()
     clean_alts: tuple = ()
     alt_how: tuple = ()
@@ -109,7 +109,13 @@ class Qty:
 
     @classmethod
     def exact(cls, M: Mat) -> "Qty":
-        return cls(M, M, M, [[False] * M.m for _ in range(M.n)], true=M)
+        return cls(M, M, M, [[False] * M.m for _ in range(M.n)], _true=M)
+
+    @property
+    def true(self) -> Mat | None:
+        if callable(self._true):
+            self._true = self._true()
+        return self._true
 
     def mended(self) -> Mat:
         """The points with every bad entry set to its clean value."""
@@ -125,15 +131,26 @@ def _safe(thunk):
         return None
 
 
+_ROUNDED: dict = {}
+
+
 def rounded(M: Mat | None, places: int) -> Mat | None:
     """M with every entry rounded to ``places`` decimals (a careful student's
     intermediate), or None where an entry cannot be rounded."""
     if M is None:
         return None
+    key = (id(M), places)
+    hit = _ROUNDED.get(key)
+    if hit is not None and hit[0] is M:
+        return hit[1]
     try:
-        return M.map(lambda x: round_half_away(x if is_rational(x) else Irr(x.b.mid()), places))
+        out = M.map(lambda x: round_half_away(x if is_rational(x) else Irr(x.b.mid()), places))
     except (exact.Uncertain, ValueError, OverflowError, TypeError):
-        return None
+        out = None
+    if len(_ROUNDED) > 4096:
+        _ROUNDED.clear()
+    _ROUNDED[key] = (M, out)
+    return out
 
 
 class View:
@@ -168,6 +185,27 @@ class View:
 
 
 BALLS = View("balls")
+
+
+_WINDOWS: dict = {}
+#: the rounded keys of each solved trace, by decimals
+_KEYS: dict = {}
+
+
+def _float_window(g: Given, places: int) -> tuple[float, float, float]:
+    """(the written value, half a unit of ``places``, the margin within which
+    float64 cannot tell the edge of that interval; 0 where it never can)."""
+    key = (g.text, places)
+    w = _WINDOWS.get(key)
+    if w is None:
+        c, h = to_float(g.q), 10.0 ** -places / 2
+        margin = 1e-9 * max(abs(c), h)
+        if not (abs(c) < 1e12 and h > 1e-300 and c == c):
+            margin = 0.0
+        w = _WINDOWS[key] = (c, h, margin)
+        if len(_WINDOWS) > 100_000:
+            _WINDOWS.clear()
+    return w
 
 
 def student_value(g: Given):
@@ -252,22 +290,23 @@ class _Style:
         """The answer the sheet shows, else ``default`` (the textbook's)."""
         if self.fixed is not None:
             value = self.fixed.get(dim)
-        else:
-            value = self._lead(dim)
-            self.asked.add((dim, value))
-        return default if value is None else value
+            return default if value is None else value
+        value = self._lead(dim)
+        value = default if value is None else value
+        self.asked.add((dim, default, value))
+        return value
 
     @property
     def keeps_digits(self) -> bool:
         return self.prefer("digits") == "kept"
 
     def final(self) -> dict:
-        return {d: self._lead(d) for d in {d for d, _ in self.counts} | {d for d, _ in self.asked}}
+        return {d: self._lead(d) for d in {d for d, _ in self.counts} | {d for d, _, _ in self.asked}}
 
     def misjudged(self) -> bool:
         """Whether a judgment was answered otherwise than the whole sheet shows."""
         final = self.final()
-        return any(final.get(dim) != value for dim, value in self.asked)
+        return any((default if final.get(dim) is None else final[dim]) != value for dim, default, value in self.asked)
 
 
 class Marker:
@@ -281,7 +320,6 @@ class Marker:
         self.sheet = sheet
         self.rule = rule
         self.report = Report(trace=trace, rule=rule)
-        self._rounded: dict = {}
         self.style = _Style()
         usual = getattr(sheet, "usual", None)
         #: the precision a careful student rounds intermediates to
@@ -309,9 +347,15 @@ class Marker:
         if pts is None:
             return None
         balls = _safe(lambda: f(*[q.balls for q in qs])) or pts
-        clean = _safe(lambda: f(*[q.clean for q in qs])) or pts
-        true = None if any(q.true is None for q in qs) else _safe(lambda: f(*[q.true for q in qs]))
-        if any(any(any(r) for r in q.bad) for q in qs):
+        # with no wrong input anywhere the slip-free sheet is theirs: clean is pts
+        anybad = any(any(any(r) for r in q.bad) for q in qs)
+        clean = (_safe(lambda: f(*[q.clean for q in qs])) or pts) if anybad else pts
+
+        def true():
+            views = [q.true for q in qs]
+            return None if any(M is None for M in views) else _safe(lambda: f(*views))
+
+        if anybad:
             moved = _safe(lambda: f(*[q.mended() for q in qs]))
             shift = [[None if moved is None else abs(to_mpf(moved[i, j]) - to_mpf(pts[i, j])) for j in range(pts.m)]
                      for i in range(pts.n)]
@@ -319,11 +363,11 @@ class Marker:
         else:
             shift = None
             bad = [[False] * pts.m for _ in range(pts.n)]
-        alts, clean_alts, alt_how = self._careful(f, qs)
+        alts, clean_alts, alt_how = self._careful(f, qs, anybad)
         labels = {k: v for q in qs for k, v in q.how.items()} | (how or {})
         return Qty(pts, balls, clean, bad, shift, true, alts, clean_alts, alt_how, inter=True, how=labels)
 
-    def _careful(self, f, qs):
+    def _careful(self, f, qs, anybad: bool = True):
         """The careful readings of pts and clean, aligned (the same working on
         both; None where it cannot be computed), and how each rounds: f with
         each combination of its intermediate inputs rounded to the sheet's
@@ -334,7 +378,7 @@ class Marker:
         subsets = [c for r in range(1, len(inter) + 1) for c in combinations(inter, r)] if len(inter) <= _SUBSETS \
             else [tuple(inter)]
         out, how = {}, []
-        for view in ("pts", "clean"):
+        for view in ("pts", "clean") if anybad else ("pts",):
             base = [getattr(q, view) for q in qs]
             # (inputs, every input reading careful throughout): as computed, then each input's own careful readings
             choices = [(base, True)] + [(base[:k] + [a] + base[k + 1:], h == "all") for k, q in enumerate(qs)
@@ -352,7 +396,7 @@ class Marker:
                         if view == "pts":
                             how.append("all" if whole and len(sub) == len(inter) else "some")
             out[view] = tuple(found)
-        return out["pts"], out["clean"], tuple(how)
+        return out["pts"], out.get("clean", out["pts"]), tuple(how)
 
     def answers(self, key: Key):
         """The rows of Given|None the sheet has for a quantity, or None."""
@@ -377,6 +421,17 @@ class Marker:
         """Whether the written value is exactly v rounded to the digits written."""
         if v is None or g.fraction:
             return v is not None and is_rational(v) and v == g.q
+        # float64 decides unless v lies at the edge of the written value's
+        # interval (then the exact rounding does)
+        c, h, margin = _float_window(g, places)
+        try:
+            f = to_float(v)
+        except (ValueError, OverflowError):
+            f = float("nan")
+        if f == f and margin:
+            d = abs(f - c)
+            if abs(d - h) > margin:
+                return d < h
         try:
             return round_half_away(v if is_rational(v) else Irr(v.b.mid()), places) == g.q
         except (exact.Uncertain, ValueError, OverflowError):
@@ -447,12 +502,12 @@ class Marker:
                         verdict = "imprecise"
                         hint = Hint("too_few_decimals", Text("hint.too_few_decimals", count=needed))
                 follow = variants[-1].pts[i, j] if variants else None
-                allowance = self.rule.tolerance(g, tv)
+                allowance = float(self.rule.tolerance(g, tv).mid())
                 if variants and not is_rational(variants[-1].balls[i, j]):
-                    allowance = allowance + variants[-1].balls[i, j].b.rad()
+                    allowance += float(variants[-1].balls[i, j].b.rad())
                 self.report.items.append(
                     Item(qkey.step, qkey.where, qkey.name, i + 1, j + 1, g, tv, _mid(follow), verdict, hint,
-                         float(allowance.mid()), needed)
+                         allowance, needed)
                 )
                 prow.append(g.q)
                 brow.append(student_value(g))
@@ -474,7 +529,7 @@ class Marker:
                     if working is None:
                         working = workings.most_common(1)[0][0] if workings else self._their_reading(variants)
                     row[j] = self._slip_free(answers[i][j], true[i, j], qkey, i, j, variants, working)
-        return Qty(Mat(pts), Mat(balls), Mat(clean), bad, true=true)
+        return Qty(Mat(pts), Mat(balls), Mat(clean), bad, _true=true)
 
     def _verdict(self, g: Given, tv, variants, slips, qkey: Key, i: int, j: int, workings: Counter):
         """(verdict, hint, whether a wrong earlier value enters) of one written
@@ -502,19 +557,27 @@ class Marker:
             if got and got != values:
                 for value in got:
                     style.add(dim, value)
-        consistent = any(self.rule.accepts(g, q.balls[i, j]) for q in variants)
+        within: list = []
+
+        def consistent() -> bool:  # their own values' intervals hold it (worked out once, on demand)
+            if not within:
+                within.append(any(self.rule.accepts(g, q.balls[i, j]) for q in variants))
+            return within[0]
+
         if not enters:
             # with every input right, a rounder writes the rounded chain, a calculator the true value
-            if own and not true_exact:
+            # (the rounded chain tells them apart only where their written inputs leave it
+            # wider than the entry's own digits: elsewhere a calculator writes it too)
+            if own and not true_exact and max(_radius(q.balls[i, j]) for q in own) > 10.0 ** -places:
                 style.add("digits", "rounded")
             elif true_exact and variants and not own:
                 style.add("digits", "kept")
-        elif consistent and not own:
+        elif not own and consistent():
             style.add("digits", "kept")  # only the interval of their own values explains it
         # the working that is theirs: the one their sheet shows, where it reproduces this entry
         # (where the sheet does not show it, the textbook's: the last follow-through's)
         theirs = matched
-        textbook = variants[-1].how if variants else {}
+        textbook = dict(variants[-1].how, careful="none") if variants else {}
         for dim in sorted({d for _, how, _, _ in matched for d in how}):
             if len({how.get(dim) for _, how, _, _ in theirs}) > 1:
                 lead = style.prefer(dim, textbook.get(dim))
@@ -550,7 +613,7 @@ class Marker:
             ok = not kept()  # a slip-free sheet rounded as written: theirs only if they round what they write
         if ok:
             return "correct", None, enters
-        if consistent:
+        if consistent():
             if enters:
                 return "carried", None, enters
             # the rounding of their own right values explains the difference:
@@ -583,15 +646,16 @@ class Marker:
     def _slip_free(self, g: Given, tv, qkey: Key, i: int, j: int, variants, working):
         """What a slip-free sheet has at an entry judged not right (or right
         over wrong unwritten digits): the true value where it was written as a
-        fraction or the student keeps every digit; where their entries of this
-        quantity follow a careful reading (intermediates rounded), that
-        reading of the slip-free sheet; else the rounded key at the digits
-        written."""
+        fraction or the student keeps every digit; else the reading their
+        entries of this quantity follow (or the sheet shows they work by)
+        applied to the slip-free sheet, rounded as they write; else the
+        rounded key at the digits written."""
         places = self._worked_to(g)
         if g.fraction or self.style.keeps_digits:
             return tv
-        if working is not None and working[1] > 0:
-            C = variants[working[0]].clean_alts[working[1] - 1]
+        if working is not None:
+            q = variants[working[0]]
+            C = q.clean if working[1] == 0 else q.clean_alts[working[1] - 1]
             if C is not None:
                 try:
                     return round_half_away(C[i, j] if is_rational(C[i, j]) else Irr(C[i, j].b.mid()), places)
@@ -613,7 +677,8 @@ class Marker:
         delta = new - old
         if not delta or g.fraction or verdict == "carried":  # carried: their own working shows it
             return None
-        p = max(g.places, g.reading, 0)  # the digits written (or declared)
+        # the digits written, or the sheet's (1 among two-decimal values is 1.00)
+        p = max(g.places, g.reading, self.sheet.usual or 0)
         try:
             as_old = round_half_away(old if is_rational(old) else Irr(old.b.mid()), p)
         except (exact.Uncertain, ValueError, OverflowError):
@@ -637,7 +702,14 @@ class Marker:
         """The entry of the rounded key (solve --round places), or None."""
         if not 1 <= places <= 8:
             return None
-        if places not in self._rounded:
+        # one cache per solved trace: a class marked against one exercise solves each key once
+        held = _KEYS.get(id(self.trace))
+        if held is None or held[0] is not self.trace:
+            if len(_KEYS) > 64:
+                _KEYS.clear()
+            held = _KEYS[id(self.trace)] = (self.trace, {})
+        cache = held[1]
+        if places not in cache:
             try:
                 trace = self.trace.kind.solve_rounded(self.problem, places)
             except (SolveError, LimitError):
@@ -645,8 +717,8 @@ class Marker:
             values = None
             if trace is not None:
                 values = {q.key: q.value for st in trace.steps for q in trace.quantities(st)}
-            self._rounded[places] = values
-        values = self._rounded[places]
+            cache[places] = values
+        values = cache[places]
         M = None if values is None else values.get(qkey)
         return M[i, j] if M is not None else None
 

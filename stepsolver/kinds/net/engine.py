@@ -569,11 +569,26 @@ def _settle_zeros(trace: NetTrace) -> NetTrace:
         return LossTrace(per, one(lt.data), tuple(one(v) for v in lt.l2_norms),
                          None if lt.l2_term is None else one(lt.l2_term), one(lt.total))
 
+    def exact_update(old, new, grad, eta):
+        """The update of a settled gradient, exact where it is: W - eta * 0 is W,
+        not a ball about it."""
+        if new is None or grad is None or eta is None:
+            return new
+        redone = rules.updated(old, grad, eta)
+        return Mat(tuple(r if type(x) is Irr and type(r) is not Irr and x.b.overlaps(exact.ball(r)) else x
+                         for x, r in zip(rn, rr)) for rn, rr in zip(new.rows, redone.rows))
+
+    def settled(lt):
+        lt = dataclasses.replace(lt, **{k: fix(getattr(lt, k)) for k in LAYER_MATRICES},
+                                 **({"opt": {k: fix(M) for k, M in lt.opt.items()}} if lt.opt else {}))
+        if lt.opt:  # an optimizer's update: its state says what the step is
+            return lt
+        return dataclasses.replace(lt, W_new=exact_update(lt.W, lt.W_new, lt.grad_W, lt.eta),
+                                   b_new=exact_update(lt.b, lt.b_new, lt.grad_b, lt.eta) if lt.b_new is not lt.b else lt.b_new)
+
     steps = []
     for st in trace.steps:
-        layers = tuple(dataclasses.replace(lt, **{k: fix(getattr(lt, k)) for k in LAYER_MATRICES},
-                                           **({"opt": {k: fix(M) for k, M in lt.opt.items()}} if lt.opt else {}))
-                       for lt in st.layers)
+        layers = tuple(settled(lt) for lt in st.layers)
         steps.append(dataclasses.replace(st, layers=layers, loss=loss(st.loss), dL_da=fix(st.dL_da)))
     return dataclasses.replace(trace, steps=tuple(steps), final_loss=loss(trace.final_loss),
                                final_outputs=fix(trace.final_outputs))
