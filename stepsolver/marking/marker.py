@@ -60,6 +60,7 @@ Items are reported in the order the kind's quantities are worked.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -185,6 +186,17 @@ class View:
 
 
 BALLS = View("balls")
+
+
+def _read_places(g: Given) -> int:
+    """The decimals an entry is read to: its own (or the declared ones),
+    counting at least 2 and, as the rule does, at most 15 significant digits
+    (a float64 printed in full, 0.46211715726000974, counts as written)."""
+    places = max(g.places, g.reading, 2)
+    if g.q and places > 15:
+        lead = math.floor(math.log10(abs(to_float(g.q)))) if abs(to_float(g.q)) > 0 else 0
+        places = max(2, min(places, 14 - lead))
+    return places
 
 
 _WINDOWS: dict = {}
@@ -502,12 +514,12 @@ class Marker:
                         verdict = "imprecise"
                         hint = Hint("too_few_decimals", Text("hint.too_few_decimals", count=needed))
                 follow = variants[-1].pts[i, j] if variants else None
-                allowance = float(self.rule.tolerance(g, tv).mid())
+                allowance = self.rule.tolerance(g, tv)
                 if variants and not is_rational(variants[-1].balls[i, j]):
-                    allowance += float(variants[-1].balls[i, j].b.rad())
+                    allowance = allowance + variants[-1].balls[i, j].b.rad()
                 self.report.items.append(
                     Item(qkey.step, qkey.where, qkey.name, i + 1, j + 1, g, tv, _mid(follow), verdict, hint,
-                         allowance, needed)
+                         float(allowance.mid()), needed)
                 )
                 prow.append(g.q)
                 brow.append(student_value(g))
@@ -535,7 +547,7 @@ class Marker:
         """(verdict, hint, whether a wrong earlier value enters) of one written
         entry (the order: module docstring); ``workings`` counts the readings
         that reproduce it."""
-        places = max(g.places, g.reading, 2)  # counting at least 2 places, as the rule does
+        places = _read_places(g)
 
         def rep(v):
             return self.reproduces(g, v, places)
