@@ -1,16 +1,31 @@
 """Simulated students for the grader: random small exercises worked the way
-textbooks teach, written apart from stepsolver.
+people work them, written apart from stepsolver.
 
-A student rounds every value they write to k decimals (halves away from
-zero) and carries the rounded value forward; they take g' from their own
-rounded a (sigma' = a(1 - a), tanh' = 1 - a^2, relu' = [a > 0]); they may
-make exactly one catalogued slip, and carry its consequences forward too.
-Some drop trailing zeros (-0.9 for -0.90), as people do.
+Three working styles (``work``):
 
-``expected(problem, k, slip)`` gives the verdict a careful grader gives
-each entry: the sheet is worked twice, with and without the slip; an entry
-written the same both times is correct, an entry the slipped formula wrote
-differently is wrong, any other that differs is carried.
+rounder     rounds every value they write to k decimals (halves away from
+            zero) and carries the rounded value forward; some drop trailing
+            zeros (-0.9 for -0.90), as people do;
+careful     the same, and also writes out rounded the intermediates lecture
+            notes write (each example's loss, dL/da, g', W^T delta; half of
+            them take the batch factor into dJ/da first);
+calculator  keeps every digit on the calculator and writes each quantity with
+            its own number of decimals, k ... k+3, as published keys do.
+
+Each takes g' from their own a (sigma' = a(1 - a), tanh' = 1 - a^2, relu' =
+[a > 0]); each may make exactly one catalogued slip and carries its
+consequences forward.
+
+``sheet`` gives the verdict a careful grader gives each entry: the sheet is
+worked twice, with and without the slip; an entry written the same both
+times is correct (imprecise where its digits cannot tell the new weight from
+the old), an entry the slipped formula wrote differently is wrong, any other
+that differs is carried.  A sheet on which that comparison is not the
+measure is skipped: where the slipped formula wrote what honest working
+gives (the true value, g' at z, or another style's chain, rounded as
+written), or where a slip changed the value carried but not the digits
+written (zeros left off, a calculator's unwritten digits), what follows is
+right working from digits judged right or carried, not one sheet's verdict.
 """
 
 from __future__ import annotations
@@ -416,9 +431,13 @@ def sheet(P: dict, k: int, slip=None, where=None, drop_zeros=False, style="round
     # rounded or not, the batch factor taken into dJ/da first or not
     honest = [dict(style=style, factor_first=factor_first, gprime_at_z=True)]
     if style != "calculator":
-        honest += [dict(style=st, factor_first=ff, gprime_at_z=gz) for st in ("rounder", "careful")
-                   for ff in (False, True) for gz in (False, True)]
-    others = [written(work(P, k, **h)[0]) for h in honest]
+        honest += [dict(style="careful", factor_first=ff) for ff in (False, True)] + [dict(style="rounder")]
+    others: list = []
+
+    def honest_sheets() -> list:  # worked out only when a slipped entry needs them
+        if not others:
+            others.extend(written(work(P, k, **h)[0]) for h in honest)
+        return others
 
     def text(key) -> str:
         v, p = vals[key], places(key)
@@ -467,7 +486,8 @@ def sheet(P: dict, k: int, slip=None, where=None, drop_zeros=False, style="round
             # value, or another honest working, rounded as written): that is
             # right, and what follows is right working -- a sheet on which one
             # slip-free sheet is not the measure (``run`` skips it)
-            expected[key] = "ambiguous" if any(same(key, o[key]) for o in [exact_sheet] + others) else "wrong"
+            expected[key] = "ambiguous" if same(key, exact_sheet[key]) or any(same(key, o[key]) for o in honest_sheets()) \
+                else "wrong"
         else:
             expected[key] = "carried"
     L = len(P["layers"])

@@ -1,6 +1,6 @@
 """The rules a written value is judged by: how close is close enough.
 
-The default allows half a unit of the last place the sheet was worked to
+The default allows half a unit of the entry's own last written place
 (counting at least 2 places); --atol/--rtol and --sig-figs replace it.  A
 rule answers ``accepts(given, value)`` for a value that is a rational or a
 ball (python-flint arb): a ball is accepted when some value in it is.
