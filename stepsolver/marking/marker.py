@@ -65,6 +65,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from flint import arb
+
 from .. import exact
 from ..errors import LimitError, SolveError
 from ..exact import Q, Irr, Mat, is_rational, round_half_away, to_float, to_mpf
@@ -225,8 +227,6 @@ def student_value(g: Given):
     h = half_unit(g)
     if not h:
         return g.q
-    from flint import arb
-
     return Irr(arb(exact._fq(g.q), exact._fq(h)))
 
 
@@ -279,7 +279,7 @@ class _Style:
 
     counts: Counter = field(default_factory=Counter)
     fixed: dict | None = None
-    asked: set = field(default_factory=set)
+    asked: list = field(default_factory=list)
 
     def add(self, dim: str, value) -> None:
         self.counts[(dim, value)] += 1
@@ -298,27 +298,31 @@ class _Style:
             return best[0]
         return next((v for v in self.TIES.get(dim, ()) if v in best), None)
 
+    def ask(self, dim: str, decide):
+        """``decide`` (the answer with the most evidence, or None) -> the
+        judgment's choice, made on the evidence so far (or the whole sheet's,
+        when fixed); the choice is kept to compare with the whole sheet's."""
+        if self.fixed is not None:
+            return decide(self.fixed.get(dim))
+        choice = decide(self._lead(dim))
+        self.asked.append((dim, decide, choice))
+        return choice
+
     def prefer(self, dim: str, default=None):
         """The answer the sheet shows, else ``default`` (the textbook's)."""
-        if self.fixed is not None:
-            value = self.fixed.get(dim)
-            return default if value is None else value
-        value = self._lead(dim)
-        value = default if value is None else value
-        self.asked.add((dim, default, value))
-        return value
+        return self.ask(dim, lambda v: default if v is None else v)
 
     @property
     def keeps_digits(self) -> bool:
-        return self.prefer("digits") == "kept"
+        return self.ask("digits", lambda v: v == "kept")
 
     def final(self) -> dict:
         return {d: self._lead(d) for d in {d for d, _ in self.counts} | {d for d, _, _ in self.asked}}
 
     def misjudged(self) -> bool:
-        """Whether a judgment was answered otherwise than the whole sheet shows."""
+        """Whether a judgment chose otherwise than the whole sheet shows."""
         final = self.final()
-        return any((default if final.get(dim) is None else final[dim]) != value for dim, default, value in self.asked)
+        return any(decide(final.get(dim)) != choice for dim, decide, choice in self.asked)
 
 
 class Marker:
@@ -539,7 +543,12 @@ class Marker:
             for j, x in enumerate(row):
                 if x is None:
                     if working is None:
-                        working = workings.most_common(1)[0][0] if workings else self._their_reading(variants)
+                        if workings:  # the reading of theirs that reproduces most of their entries
+                            seen = [(w, dict(how), None, None) for (w, how) in workings]
+                            keep = {w for w, *_ in self._theirs(seen, variants)}
+                            working = max(workings, key=lambda wh: (wh[0] in keep, workings[wh]))[0]
+                        else:
+                            working = self._their_reading(variants)
                     row[j] = self._slip_free(answers[i][j], true[i, j], qkey, i, j, variants, working)
         return Qty(Mat(pts), Mat(balls), Mat(clean), bad, _true=true)
 
@@ -588,15 +597,14 @@ class Marker:
             style.add("digits", "kept")  # only the interval of their own values explains it
         # the working that is theirs: the one their sheet shows, where it reproduces this entry
         # (where the sheet does not show it, the textbook's: the last follow-through's)
-        theirs = matched
-        textbook = dict(variants[-1].how, careful="none") if variants else {}
-        for dim in sorted({d for _, how, _, _ in matched for d in how}):
-            if len({how.get(dim) for _, how, _, _ in theirs}) > 1:
-                lead = style.prefer(dim, textbook.get(dim))
-                theirs = [m for m in theirs if m[1].get(dim) == lead] or theirs
-        workings.update(w for w, _, _, _ in theirs)
-        if theirs:  # the same working without the slip
-            slip_free = any(C is not None and rep(C[i, j]) for _, _, _, C in theirs)
+        workings.update((w, tuple(sorted(how.items()))) for w, how, _, _ in matched)
+        if matched:  # the same working without the slip
+            free = [C is not None and rep(C[i, j]) for _, _, _, C in matched]
+            if enters and len(set(free)) > 1:  # the readings differ: the one that is theirs decides
+                theirs = self._theirs(matched, variants)
+                slip_free = any(C is not None and rep(C[i, j]) for _, _, _, C in theirs)
+            else:
+                slip_free = free[0]
         else:
             slip_free = any(C is not None and rep(C[i, j]) for _, _, _, _, C in pairs)
 
@@ -640,6 +648,18 @@ class Marker:
         codes = slips.within(g, i, j)
         return "wrong", (self._hint(codes) if codes else None), enters
 
+    def _theirs(self, matched, variants):
+        """Of the readings that reproduce an entry, (working, how, ...) tuples,
+        those worked the way the sheet shows the student works (where it does
+        not show it, the textbook's: the last follow-through's, compact)."""
+        theirs = matched
+        textbook = dict(variants[-1].how, careful="none") if variants else {}
+        for dim in sorted({d for _, how, *_ in matched for d in how}):
+            if len({how.get(dim) for _, how, *_ in theirs}) > 1:
+                lead = self.style.prefer(dim, textbook.get(dim))
+                theirs = [m for m in theirs if m[1].get(dim) == lead] or theirs
+        return theirs
+
     def _their_reading(self, variants):
         """(variant, reading) worked the way the sheet shows the student works
         (the textbook's where it does not show it), for a quantity none of
@@ -650,7 +670,7 @@ class Marker:
         want = {dim: self.style.prefer(dim, textbook.get(dim)) for dim in textbook}
         a = next((a for a, q in enumerate(variants) if all(q.how.get(d) == v for d, v in want.items())),
                  len(variants) - 1)
-        if self.style.prefer("careful") != "all":
+        if not self.style.ask("careful", lambda v: v == "all"):
             return (a, 0)
         b = next((b for b, h in enumerate(variants[a].alt_how, 1) if h == "all"), 0)
         return (a, b)

@@ -8,6 +8,8 @@ ball (python-flint arb): a ball is accepted when some value in it is.
 
 from __future__ import annotations
 
+from flint import arb
+
 from .. import exact
 from ..exact import MP, Q, is_rational, q_str, round_half_away, to_mpf
 from ..answers import Given
@@ -25,16 +27,12 @@ def half_unit(g: Given):
 
 def _distance(q, v):
     """A lower bound of |q - v| (v a rational or a ball), as an arb."""
-    from flint import arb
-
     if is_rational(v):
         return arb(exact._fq(abs(q - v)))
     return (v.b - exact.ball(q)).abs_lower()
 
 
 def _magnitude(v):
-    from flint import arb
-
     if is_rational(v):
         return arb(exact._fq(abs(v)))
     return abs(v.b).abs_upper() if v.b.is_finite() else arb(0)
@@ -47,8 +45,6 @@ class DefaultRule:
         return Text("rule.default")
 
     def tolerance(self, g: Given, v):
-        from flint import arb
-
         # no written decimal is held to more than 15 significant digits, so
         # a float64 printed in full (0.46211715726000974) counts as written
         return max(arb(exact._fq(half_unit(g))), _magnitude(v) * arb(exact._fq(Q(1, 10**15)))) if not g.fraction else arb(0)
@@ -80,8 +76,6 @@ class ToleranceRule(DefaultRule):
         return Text("rule.tolerance", atol=_qs(self.atol), rtol=_qs(self.rtol))
 
     def tolerance(self, g: Given, v):
-        from flint import arb
-
         return arb(exact._fq(self.atol)) + arb(exact._fq(self.rtol)) * _magnitude(v)
 
 
@@ -98,8 +92,6 @@ class SigFigsRule(DefaultRule):
         return Text("rule.sig_figs", n=self.n)
 
     def tolerance(self, g: Given, v):
-        from flint import arb
-
         val = to_mpf(v)
         if not val:
             return arb(exact._fq(Q(1, 2 * 10**self.n)))

@@ -68,19 +68,22 @@ def replay(marker, trace, sheet) -> None:
             return ev.vjp(c.tree, dict(zip(c.parents, parents)), Gc, memo).get(target)
 
         def through(use_own):
-            def f(*Ms, layout=layout):
-                total = None
-                for c, k in layout:
-                    part = pull(c, Ms[k], Ms[k + 2: k + 2 + len(c.parents)], own=Ms[k + 1] if use_own else None)
-                    total = part if total is None else total + part
-                return total
-            return f
+            """The sum over the children of each child's pull-back, each part an
+            intermediate (a careful student writes each path's term rounded)."""
+            parts = []
+            for c, k in layout:
+                def part(Gc, Vc, *Ps, c=c):
+                    return pull(c, Gc, Ps, own=Vc if use_own else None)
+                parts.append(run(part, *inputs[k: k + 2 + len(c.parents)]))
+            if len(parts) == 1:
+                return parts[0]
+            return run(lambda *Ms: _total(Ms), *parts)
 
         # the follow-throughs the method allows: derivatives at the recomputed
         # argument, and from the student's own node values (the textbook's)
-        fts = [run(through(False), *inputs)]
+        fts = [through(False)]
         if any(_has_output_form(c.tree) for c in children):
-            fts.append(run(through(True), *inputs))
+            fts.append(through(True))
 
         def cands(view, layout=layout, inputs=inputs, v=v):
             out = []
@@ -152,6 +155,16 @@ def replay(marker, trace, sheet) -> None:
                     ("not_updated", old)]
 
         marker.judge(Key(1, name, "new"), s.new[name], [ft], cands, old=old)
+
+
+def _total(Ms):
+    """The sum of the children's terms (a term a path cannot give ends the sum: None)."""
+    total = None
+    for M in Ms:
+        if M is None:
+            return None
+        total = M if total is None else total + M
+    return total
 
 
 def _uses(tree, names) -> bool:
