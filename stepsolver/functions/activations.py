@@ -417,10 +417,14 @@ class Custom(Activation):
     name = "custom"
     tex_name = "g"
 
-    def __init__(self, expression):
+    def __init__(self, expression, name: str | None = None):
         self.expression = expression
         self.text = expression.text
         self.rational = bool(expression.expr.is_rational_function())
+        #: the name a graph file gives it ([functions] g = "x**3/3 - x"), or None
+        self.own_name = name
+        if name is not None:
+            self.tex_name = f"\\operatorname{{{name}}}" if len(name) > 1 else name
 
     def value(self, z):
         from .expr import closed_form, exact_value
@@ -507,3 +511,22 @@ def resolve(spec: str, where: str, **options) -> Activation:
     from .expr import parse_expression
 
     return Custom(parse_expression(spec, where))
+
+
+#: the activations that act entry by entry (a graph node may apply any of them)
+ELEMENTWISE = tuple(name for name, make in REGISTRY.items() if not make().vector)
+
+
+def elementwise(options: dict | None = None, custom: dict | None = None, where: str = "functions") -> dict:
+    """name -> Activation of every elementwise activation (with the file's
+    options: leaky_slope) and of the file's own functions of one variable
+    (``custom``: name -> expression in x, read at ``where.name``)."""
+    options = options or {}
+    table = {name: REGISTRY[name](**options) for name in ELEMENTWISE}
+    for name, text in (custom or {}).items():
+        if not isinstance(text, str):
+            raise InputError("expected an expression in x, such as \"x**3/3 - x\"", key=f"{where}.{name}")
+        from .expr import parse_expression
+
+        table[name] = Custom(parse_expression(text, f"{where}.{name}"), name=name)
+    return table

@@ -87,6 +87,22 @@ FN_TEX = {"exp": "\\exp", "log": "\\ln", "tanh": "\\tanh", "sigmoid": "\\sigma",
           "max": "\\max", "min": "\\min"}
 
 
+def fn_tex(t) -> str:
+    """The LaTeX name of a function node: \\sigma, \\ln, the activation's own
+    (softplus, a file's g), with a prime for its derivative."""
+    name, prime = (t.name[:-1], "'") if t.name.endswith("'") else (t.name, "")
+    if name in FN_TEX:
+        return FN_TEX[name] + prime
+    if len(name) == 1:  # a file's own g: as a mathematician writes g(x)
+        return name + prime
+    return f"\\operatorname{{{_tex_word(name)}}}{prime}"  # as written: softplus, leaky_relu
+
+
+def _tex_word(name: str) -> str:
+    """A name as a LaTeX word (leaky\\_relu: an underscore is not a subscript)."""
+    return name.replace("_", "\\_")
+
+
 def latex(t, leaf, number=None) -> str:
     """LaTeX of a tree; ``leaf(name)`` writes a name (a symbol or its value),
     ``number(q)`` a constant."""
@@ -127,7 +143,7 @@ def _tex(t, leaf, number, ctx: int) -> str:
                 op = "\\ge" if t.name == "ge" else "\\le"
                 return f"[{args[0]} {op} {args[1]}]"
             return f"{inner[t.name]}\\left({args[0]}\\right)"
-        return f"{FN_TEX[t.name]}\\left({', '.join(args)}\\right)"
+        return f"{fn_tex(t)}\\left({', '.join(args)}\\right)"
     p = PREC[t.op]
     if t.op == "/":
         s = f"\\frac{{{_tex(t.a, leaf, number, 0)}}}{{{_tex(t.b, leaf, number, 0)}}}"
@@ -288,7 +304,10 @@ def deriv(t, name: str):
             "sigmoid": lambda: _mul(t, Bin("-", _num(1), t)),
             "relu": lambda: Fn("relu'", (a,)),
             "abs": lambda: Fn("sign", (a,)),
-        }[t.name]()
+            "identity": lambda: _num(1),
+            "linear": lambda: _num(1),
+            "square": lambda: _mul(_num(2), a),
+        }.get(t.name, lambda: Fn(t.name + "'", (a,), act=t.act))()
         return _mul(outer, da)
     a, b = t.a, t.b
     if t.op == "+":
@@ -465,7 +484,7 @@ def expand(t, i: int, j: int, entry, number, shapes) -> str:
                 return f"\\sqrt{{{inner}}}"
             if u.name == "abs":
                 return f"\\left|{inner}\\right|"
-            return f"{FN_TEX[u.name]}\\left({inner}\\right)"
+            return f"{fn_tex(u)}\\left({inner}\\right)"
         if u.op == "@":
             k = shape(u.a)[1]
             return " + ".join(f"{go(u.a, a, q)} \\cdot {go(u.b, q, b)}" for q in range(k))

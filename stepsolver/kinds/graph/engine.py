@@ -134,7 +134,7 @@ def _kinks(problem, values) -> list:
                     A = Evaluator(f"node {n.name}").value(t.args[0], values)
                     if window_ties(A, *t.opts):
                         out.append((n.name, "maxpool"))
-                if t.name in ("relu", "abs") or t.name in ("max", "min"):
+                if t.name in ("abs", "max", "min") or (t.act is not None and t.act.piecewise):
                     ev = Evaluator(f"node {n.name}")
                     A = ev.value(t.args[0], values)
                     if t.name in ("max", "min"):

@@ -5,30 +5,39 @@ User text is data, never code.  The text is checked character by character,
 parsed with :func:`ast.parse` (which runs nothing) and every node checked
 against the whitelist -- names, numbers, ``+ - * / **``, unary minus,
 parentheses, ``@``, and the functions ``T``, ``sum``, ``exp``, ``log``,
-``sqrt``, ``tanh``, ``sigmoid``, ``relu``, ``abs``, ``max``, ``min`` -- into
+``sqrt``, ``abs``, ``max``, ``min``, the activations and convolutions -- into
 a small tree of our own.  Numbers keep the digits written (0.1 is 1/10).
 
 Values are matrices (a scalar is 1 x 1); ``+ - * /`` and the functions are
-elementwise with scalar broadcasting, ``@`` the matrix product.  Kinks:
-relu'(0) = 0, abs'(0) = 0, a max/min tie sends the gradient to the first
-argument.
+elementwise with scalar broadcasting, ``@`` the matrix product.  Every
+elementwise activation a network accepts is a function here too, taken from
+the one registry (functions/activations.py: value, derivative, float form,
+notation), with a file's own functions of one variable.  Kinks: relu'(0) =
+0, leaky_relu'(0) = the slope, abs'(0) = 0, a max/min tie sends the
+gradient to the first argument.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ... import exact
 from ... import limits
 from ...errors import InputError, LimitError, SolveError
 from ...exact import ONE, ZERO, Mat, Q
+from ...functions import activations
 from ...functions.expr import int_power
 from ...tomlio import parse_number
 
-FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "abs": 1, "max": 2, "min": 2,
-             "T": 1, "sum": 1, "conv2d": 2, "convolve2d": 2, "maxpool": 1, "avgpool": 1}
+#: the functions of the expression language and their number of matrix
+#: arguments; beside them every elementwise activation a network accepts
+#: (functions/activations.py: sigmoid, tanh, relu, leaky_relu, softplus,
+#: square, identity) and a file's own functions of one variable ([functions])
+FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, "abs": 1, "max": 2, "min": 2,
+             "T": 1, "sum": 1, "conv2d": 2, "convolve2d": 2, "maxpool": 1, "avgpool": 1,
+             **{name: 1 for name in activations.ELEMENTWISE}}
 #: convolutions: conv2d(X, K, stride=1, pad=0) (cross-correlation, as in deep
 #: learning libraries) and convolve2d (the kernel flipped in both directions)
 CONV = ("conv2d", "convolve2d")
@@ -38,7 +47,10 @@ POOL = ("maxpool", "avgpool")
 SETTINGS = {"conv2d": (("stride", 1), ("pad", 0)), "convolve2d": (("stride", 1), ("pad", 0)),
             "maxpool": (("size", 1), ("stride", 1)), "avgpool": (("size", 1), ("stride", 1))}
 MAX_SETTING = 16
-ELEMENTWISE = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs")
+MATH = ("exp", "log", "sqrt", "abs")
+ELEMENTWISE = MATH + activations.ELEMENTWISE
+#: the elementwise activations with their default settings (leaky_slope 0.01)
+DEFAULT_FUNCTIONS = activations.elementwise()
 _ALLOWED = re.compile(r"[0-9A-Za-z_ .+\-*/()@,=\t]*")
 MAX_LENGTH = 2000
 MAX_NODES = 400
@@ -74,6 +86,9 @@ class Fn:
     args: tuple
     #: whole-number settings: (stride, pad) of a convolution, (size, stride) of a pooling
     opts: tuple = ()
+    #: an elementwise activation (functions/activations.py) or a file's own
+    #: function: its value, derivative, float form and notation
+    act: object = field(default=None, compare=False)
 
 
 def names(tree) -> list[str]:
@@ -98,8 +113,10 @@ def names(tree) -> list[str]:
 
 
 # ------------------------------------------------------------------ parsing
-def parse(text, key: str):
-    """The tree of a node's expression (InputError naming the key)."""
+def parse(text, key: str, functions: dict | None = None):
+    """The tree of a node's expression (InputError naming the key);
+    ``functions`` names the activations it may apply (name -> Activation:
+    the built-in ones with the file's settings and its own functions)."""
     if not isinstance(text, str):
         raise InputError("an expression must be a string, such as \"w * x + b\"", key=key)
     if len(text) > MAX_LENGTH:
@@ -113,14 +130,14 @@ def parse(text, key: str):
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
         raise InputError(f"cannot read the expression {text.strip()!r}", key=key) from None
-    b = _Builder(text.strip(), key)
+    b = _Builder(text.strip(), key, DEFAULT_FUNCTIONS if functions is None else functions)
     tree = b.build(node)
     return tree
 
 
 class _Builder:
-    def __init__(self, src: str, key: str):
-        self.src, self.key, self.count = src, key, 0
+    def __init__(self, src: str, key: str, functions: dict):
+        self.src, self.key, self.count, self.functions = src, key, 0, functions
 
     def fail(self, what: str):
         return InputError(f"{what} in {self.src!r}", key=self.key)
@@ -145,7 +162,7 @@ class _Builder:
                 return self.build(node.operand)
             raise self.fail("an operator that is not allowed")
         if isinstance(node, ast.Name):
-            if node.id in FUNCTIONS:
+            if node.id in FUNCTIONS or node.id in self.functions:
                 raise self.fail(f"the function {node.id} without its argument")
             return Ref(node.id)
         if isinstance(node, ast.Constant):
@@ -154,17 +171,19 @@ class _Builder:
             text = ast.get_source_segment(self.src, node) or repr(node.value)
             return Num(parse_number(text.replace("_", ""), self.key), text)
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            known = isinstance(node.func, ast.Name) and (node.func.id in FUNCTIONS or node.func.id in self.functions)
+            if not known:
                 name = node.func.id if isinstance(node.func, ast.Name) else "?"
-                raise self.fail(f"unknown function {name!r} (known: {', '.join(FUNCTIONS)})")
+                every = list(FUNCTIONS) + [f for f in self.functions if f not in FUNCTIONS]
+                raise self.fail(f"unknown function {name!r} (known: {', '.join(every)})")
             if node.func.id in SETTINGS:
                 return self._windowed(node)
             if node.keywords:
                 raise self.fail("a keyword argument")
-            want = FUNCTIONS[node.func.id]
+            want = FUNCTIONS.get(node.func.id, 1)
             if len(node.args) != want:
                 raise self.fail(f"{node.func.id} takes {want} argument{'s' if want > 1 else ''}")
-            return Fn(node.func.id, tuple(self.build(a) for a in node.args))
+            return Fn(node.func.id, tuple(self.build(a) for a in node.args), act=self.functions.get(node.func.id))
         raise self.fail("something that is not an expression of names and numbers")
 
     def _windowed(self, node):
@@ -379,6 +398,31 @@ class Evaluator:
         if m * k > 4 * limits.MAX_MAGNITUDE_BITS or k > 10**6:
             raise LimitError(f"{self.what}: a power that passes 2^{4 * limits.MAX_MAGNITUDE_BITS} in magnitude (too large)")
 
+    def fn(self, t, a):
+        """The elementwise function of a tree node at a: its activation's, or
+        a mathematical function's."""
+        if t.act is not None:
+            try:
+                v = t.act.value(a)
+            except (exact.Uncertain, SolveError, LimitError):
+                raise
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:
+                raise self.fail(f"{t.name} at {exact.to_float(a):.6g}: {exc}") from None
+            if type(v) is exact.Irr and exact.is_rational(a) and t.name in _FORMS:
+                v.form = _Form(t.name, a)  # a graph writes tanh 1/2, not tanh(1/2)
+            return v
+        return self.f(t.name, a)
+
+    def dfn(self, t, a, fa):
+        """Its derivative at a, given its value fa (from fa where the student
+        takes it so: sigma' = y(1 - y))."""
+        if t.act is not None:
+            d = t.act.deriv_from_a(a, fa) if self.from_output else t.act.deriv(a, fa)
+            if type(d) is exact.Irr and d.form is not None:
+                d = exact.Irr(d.b, None, d.anchor, d.off)  # a local derivative is shown by its value
+            return d
+        return self.df(t.name, a, fa)
+
     def f(self, name: str, a):
         v = self._f(name, a)
         if type(v) is exact.Irr and exact.is_rational(a) and v.form is None and name in _FORMS:
@@ -396,12 +440,6 @@ class Evaluator:
             if exact.sign(a) < 0:
                 raise self.fail(f"sqrt of a negative value ({exact.to_float(a):.6g})")
             return exact.sqrt(a, lambda: self.what)
-        if name == "tanh":
-            return exact.tanh(a)
-        if name == "sigmoid":
-            return exact.sigmoid(a)
-        if name == "relu":
-            return a if exact.sign(a) > 0 else ZERO
         if name == "abs":
             return -a if exact.sign(a) < 0 else a
         raise AssertionError(name)
@@ -416,12 +454,6 @@ class Evaluator:
             if not fa:
                 raise self.fail("the derivative of sqrt at 0 is infinite")
             return ONE / (2 * fa)
-        if name == "tanh":
-            return ONE - fa * fa if self.from_output else exact.tanh_derivative(a)
-        if name == "sigmoid":
-            return fa * (ONE - fa) if self.from_output else exact.sigmoid_derivative(a)
-        if name == "relu":
-            return ONE if exact.sign(a) > 0 else ZERO
         if name == "abs":
             return Q(exact.sign(a))
         raise AssertionError(name)
@@ -483,7 +515,7 @@ class Evaluator:
                 return _broadcast(vals[0], vals[1], lambda x, y: x if exact.sign(x - y) >= 0 else y)
             if t.name == "min":
                 return _broadcast(vals[0], vals[1], lambda x, y: x if exact.sign(x - y) <= 0 else y)
-            return vals[0].map(lambda x: self.f(t.name, x))
+            return vals[0].map(lambda x: self.fn(t, x))
         raise AssertionError(t)
 
     # -- the local derivative: G (shaped like the tree's value) back to names
@@ -532,7 +564,7 @@ class Evaluator:
                 self._back(t.args[1], env, _reduce_to(_broadcast(G, mask, lambda g, k: g * (ONE - k)), B), memo, out)
             else:
                 FA = self.value(t, env, memo)
-                D = Mat(tuple(self.df(t.name, x, fx) for x, fx in zip(ra, rf)) for ra, rf in zip(A.rows, FA.rows))
+                D = Mat(tuple(self.dfn(t, x, fx) for x, fx in zip(ra, rf)) for ra, rf in zip(A.rows, FA.rows))
                 self._back(t.args[0], env, G.hadamard(D), memo, out)
             return
         A, B = self.value(t.a, env, memo), self.value(t.b, env, memo)

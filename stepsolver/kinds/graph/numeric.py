@@ -17,6 +17,7 @@ import numpy as np
 
 from ...errors import CrossCheckError
 from ...exact import to_float
+from ...functions.arrays import FLOAT64
 from .expr import Bin, Neg, Num, Ref
 
 REL = 1e-9
@@ -40,6 +41,8 @@ def _eval(t, env):
         return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}[t.op](a, b)
     args = [_eval(a, env) for a in t.args]
     x = args[0]
+    if t.act is not None:  # an activation's own float form (functions/activations.py)
+        return np.asarray(t.act.np_value(x, FLOAT64), dtype=float)
     if t.name in ("conv2d", "convolve2d"):
         stride, pad = t.opts
         k = args[1] if t.name == "conv2d" else np.flip(args[1])
@@ -50,8 +53,7 @@ def _eval(t, env):
         return w.max(axis=(2, 3)) if t.name == "maxpool" else w.mean(axis=(2, 3))
     return {
         "T": lambda: x.T, "sum": lambda: np.array([[x.sum()]]), "exp": lambda: np.exp(x), "log": lambda: np.log(x),
-        "sqrt": lambda: np.sqrt(x), "tanh": lambda: np.tanh(x), "sigmoid": lambda: 1 / (1 + np.exp(-x)),
-        "relu": lambda: np.maximum(x, 0), "abs": lambda: np.abs(x),
+        "sqrt": lambda: np.sqrt(x), "abs": lambda: np.abs(x),
         "max": lambda: np.where(x >= args[1], x, args[1]) if True else None,
         "min": lambda: np.where(x <= args[1], x, args[1]),
     }[t.name]()

@@ -8,6 +8,9 @@
                  optional [update.optimizer] table as in network problems (one
                  update, t = 1; ascent applies the rule to the negated gradient)
     [symbols]    display forms of names, in the restricted syntax of names
+    [functions]  the file's own functions of one variable, g = "x**3/3 - x",
+                 applied in nodes as g(z) (as a network's custom activation)
+    leaky_slope  the slope of leaky_relu below 0 (default 0.01)
 
 A value is a number as in the network format (TOML floats read as written,
 quoted fractions), a list (a column vector) or a list of lists (a matrix).
@@ -23,13 +26,14 @@ from dataclasses import dataclass, field
 from ... import limits
 from ...errors import InputError, LimitError
 from ...exact import ONE, Mat
-from ...functions import optimizers
+from ...functions import activations, optimizers
 from ...trace import problem_name
 from ...tomlio import (FloatText, check_keys, choose, describe, expect_table, nearest, parse_matrix, parse_number,
                        parse_string, parse_vector)
 from . import expr
 
-TOP_KEYS = ("kind", "title", "description", "inputs", "constants", "nodes", "backward", "update", "symbols")
+TOP_KEYS = ("kind", "title", "description", "inputs", "constants", "nodes", "backward", "update", "symbols",
+            "functions", "leaky_slope")
 BACKWARD_KEYS = ("output", "seed", "wrt")
 UPDATE_KEYS = ("learning_rate", "direction", "params", "optimizer")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
@@ -68,6 +72,10 @@ class GraphProblem:
     title: str | None = None
     description: str | None = None
     source: str | None = None
+    #: the file's own functions of one variable ([functions]), name -> Activation
+    functions: dict = field(default_factory=dict)
+    #: leaky_relu's slope where the file sets one
+    leaky_slope: object = None
     kind = None  # bound by kinds.register
 
     @property
@@ -117,8 +125,20 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
     nodes: list[Node] = []
     seen: dict[str, str] = {}
 
+    slope = parse_number(data["leaky_slope"], "leaky_slope") if "leaky_slope" in data else None
+    custom = expect_table(data.get("functions", {}), "functions")
+    for fname in custom:
+        if not NAME.fullmatch(fname):
+            raise InputError(f"{fname!r} is not a name: a letter, then letters, digits or _ (at most 31)",
+                             key=f"functions.{fname}")
+        if fname in expr.FUNCTIONS:
+            raise InputError(f"{fname!r} is a built-in function; give yours another name", key=f"functions.{fname}")
+    functions = activations.elementwise({"leaky_slope": slope} if slope is not None else {}, custom)
+
     def define(name, key):
         _name(name, key)
+        if name in functions:
+            raise InputError(f"{name!r} is a function and cannot name a value", key=key)
         if name in seen:
             raise InputError(f"{name!r} is defined twice (first at {seen[name]})", key=key)
         seen[name] = key
@@ -144,7 +164,7 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
         define(name, key)
         if isinstance(text, (int, FloatText)) and not isinstance(text, bool):
             text = str(text)
-        tree = expr.parse(text, key)
+        tree = expr.parse(text, key, functions)
         used = expr.names(tree)
         for u in used:
             if u == name:
@@ -223,4 +243,6 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
             raise InputError(f"{form!r}: a display form is a name with an optional ^(superscript), such as W^(1)",
                              key=key)
         symbols[name] = form
-    return GraphProblem(tuple(nodes), output, seed, tuple(wrt), update, symbols, title, description, source)
+    own = {k: v for k, v in functions.items() if k in custom}
+    return GraphProblem(tuple(nodes), output, seed, tuple(wrt), update, symbols, title, description, source,
+                        functions=own, leaky_slope=slope)

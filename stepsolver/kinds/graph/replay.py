@@ -179,6 +179,6 @@ def _uses(tree, names) -> bool:
 
 
 def _has_output_form(tree) -> bool:
-    """Whether a node is a sigmoid or tanh of something: its derivative a
-    student takes from the node's own value."""
-    return isinstance(tree, Fn) and tree.name in ("sigmoid", "tanh")
+    """Whether a node is an activation whose derivative a student takes from
+    the node's own value (sigma' = y(1 - y), tanh' = 1 - y^2)."""
+    return isinstance(tree, Fn) and tree.act is not None and tree.act.tex_deriv_a is not None

@@ -57,6 +57,8 @@ def _value_text(M: Mat) -> str:
 def problem_text(p: GraphProblem, title: str, command: str = "") -> str:
     lines = [f"# {command}"] if command else []
     lines += ['kind = "graph"', f'title = "{title}"']
+    if p.leaky_slope is not None:
+        lines.append(f"leaky_slope = {decimal_text(p.leaky_slope)}")
     for table, role in (("inputs", "input"), ("constants", "constant")):
         leaves = [n for n in p.nodes if n.role == role]
         if leaves:
@@ -79,6 +81,9 @@ def problem_text(p: GraphProblem, title: str, command: str = "") -> str:
     if p.symbols:
         lines.append("[symbols]")
         lines += [f'{k} = "{v}"' for k, v in p.symbols.items()]
+    if p.functions:
+        lines.append("[functions]")
+        lines += [f'{k} = "{f.text}"' for k, f in p.functions.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -408,6 +408,14 @@ class GraphView(RoundedKeys):
         return used
 
     @property
+    def own_functions(self) -> list:
+        """The file's own functions a node applies: (name, definition, derivative) in LaTeX."""
+        used = self.functions_used
+        return [SimpleNamespace(name=name, tex=display.fn_tex(SimpleNamespace(name=name)),
+                                definition=fn.def_tex("x"), derivative=fn.deriv_tex("x"))
+                for name, fn in self.problem.functions.items() if name in used]
+
+    @property
     def conventions(self) -> list[str]:
         p = self.problem
         used = self.functions_used
@@ -419,6 +427,9 @@ class GraphView(RoundedKeys):
             out.append(Text("graph.conv.entrywise"))
         if "relu" in used:
             out.append(Text("graph.conv.relu"))
+        if "leaky_relu" in used:
+            out.append(Text("graph.conv.leaky_relu", slope=self.f.plain(_slope(p))))
+
         if "abs" in used:
             out.append(Text("graph.conv.abs"))
         if used & {"max", "min"}:
@@ -607,3 +618,10 @@ class ReportParts:
 
 
 __all__ = ["GraphView", "ReportParts", "GraphNotation", "ELEMENTWISE"]
+
+
+def _slope(p):
+    """leaky_relu's slope below 0 in a graph file (its leaky_slope, else 0.01)."""
+    from ...exact import Q
+
+    return p.leaky_slope if p.leaky_slope is not None else Q(1, 100)

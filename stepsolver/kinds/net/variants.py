@@ -134,7 +134,7 @@ class Screen:
     error, so a candidate the exact test would keep is never rejected here."""
 
     def __init__(self, spec: Spec, template):
-        from .numeric import Float64
+        from ...functions.arrays import Float64
 
         self.spec = spec
         self.problem = template
