@@ -59,6 +59,7 @@ CONFIGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: " ".join(c[1:4:2]))
 def test_nice_numbers_over_many_seeds(tmp_path, config):
     for seed in (1, 2, 3):
@@ -82,6 +83,7 @@ def test_nice_numbers_over_many_seeds(tmp_path, config):
                 assert any(x for lt in s.layers for x in lt.grad_W.entries()), path.name
 
 
+@pytest.mark.slow
 def test_impossible_requests_fail_with_a_clear_message(tmp_path):
     r = run_cli("generate", "--layers", "2,2", "--activation", "relu", "--weight-range", "0,0", "--count", "3",
                 "--out", tmp_path / "x")

@@ -9,6 +9,9 @@ from conftest import ROOT, run_cli
 
 import stepsolver
 
+#: the slow layer: whole classes of variants
+pytestmark = pytest.mark.slow
+
 SETUPS = [
     ["--layers", "2,3,2", "--activation", "sigmoid"],
     ["--layers", "2,3,2", "--activation", "relu", "--batch-size", "3"],

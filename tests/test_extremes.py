@@ -19,6 +19,9 @@ from conftest import run_cli
 from stepsolver.kinds.net import engine, numeric
 from stepsolver.errors import CrossCheckError, LimitError
 
+#: the slow layer: random problems against the independent reference
+pytestmark = pytest.mark.slow
+
 CASES = sorted((Path(__file__).parent / "extremes").glob("*.toml"))
 
 

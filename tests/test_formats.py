@@ -16,6 +16,9 @@ import stepsolver
 from conftest import PROBLEMS, ROOT, run_cli
 from stepsolver.render import RenderOptions, render
 
+#: the slow layer: every format through its own validator (KaTeX, pdflatex, Chromium)
+pytestmark = pytest.mark.slow
+
 NOTATIONS = ["default", "ng", "nielsen", "grosse", "netout"]
 DETAILS = ["matrix", "element"]
 

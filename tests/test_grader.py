@@ -23,6 +23,7 @@ from conftest import NET_PROBLEMS as PROBLEMS  # noqa: E402 - the network kind's
     (11, "rounder", (2, 3, 4, 6), 0.99), (12, "rounder", (2, 3, 4, 6), 0.99),
     (11, "calculator", (2, 3, 4, 6), 0.99), (11, "careful", (2,), 0.96),
 ])
+@pytest.mark.slow
 def test_simulated_students_are_marked_like_a_careful_teacher(seed, style, ks, right):
     """Sheets of each working style (tests/students.py: rounded to 2, 3, 4 or
     6 decimals and carried forward; intermediates rounded too; every digit
@@ -37,6 +38,7 @@ def test_simulated_students_are_marked_like_a_careful_teacher(seed, style, ks, r
     assert stats["named"] >= 0.99 * stats["slip"], [(f["slip"], f["hints"]) for f in failures if f["slip"]][:3]
 
 
+@pytest.mark.slow
 def test_every_catalogued_slip_is_planted_and_named():
     stats, _ = students.run(21, 260)
     assert set(stats["by_slip"]) == set(students.SLIPS)
@@ -255,6 +257,7 @@ def test_moodle_titles_cannot_become_blanks_or_categories(tmp_path):
     assert len(re.findall(r"\{\d*:[A-Z_]+:", text)) == len(re.findall(r"\{1:NUMERICAL:", text))
 
 
+@pytest.mark.slow
 def test_a_class_of_variants_is_one_category_of_one_question_each(tmp_path):
     out_dir = tmp_path / "class"
     r = run_cli("generate", "--layers", "2,3,2", "--count", "200", "--seed", "5", "--out", out_dir)
@@ -278,6 +281,7 @@ def test_a_rounded_key_is_always_produced(tmp_path):
     assert r.stdout.count("Rounded to 2 decimals at every step") == 60
 
 
+@pytest.mark.slow
 def test_generate_never_makes_an_update_the_asked_decimals_cannot_show(tmp_path):
     out_dir = tmp_path / "g"
     r = run_cli("generate", "--layers", "2,2,1", "--count", "40", "--seed", "2", "--decimals", "3", "--out", out_dir)

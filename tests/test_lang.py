@@ -211,6 +211,7 @@ def _names(path) -> set:
     return {w for n in names for w in re.findall(r"[A-Za-z]+", n)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
 def test_no_english_prose_is_left_in_any_korean_output(path, tmp_path):
     copy = _korean_copy(path, tmp_path)
@@ -315,6 +316,7 @@ needs_pdf = pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("p
                                reason="pdflatex and pdftotext are not installed")
 
 
+@pytest.mark.slow
 @needs_pdf
 @pytest.mark.parametrize("path", [KO_NET, KO_GRAPH], ids=lambda p: p.stem)
 def test_korean_pdf_gives_every_hangul_string_back(path, tmp_path):
@@ -336,6 +338,7 @@ def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _chromium(), reason="Chromium is not installed")
 def test_chromium_draws_the_korean_page(tmp_path):
     fc = subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True)

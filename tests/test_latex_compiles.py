@@ -10,7 +10,8 @@ import pytest
 
 from conftest import PROBLEMS, run_cli
 
-pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+#: the slow layer: pdflatex
+pytestmark = [pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed"), pytest.mark.slow]
 
 KEY_NUMBERS = {
     "linear_2_3_2": ["109", "0.96", "3.13", "1.87"],

@@ -8,6 +8,9 @@ import pytest
 
 from conftest import ROOT
 
+#: the slow layer: a wheel built and installed
+pytestmark = pytest.mark.slow
+
 hatchling = pytest.importorskip("hatchling", reason="hatchling (a test extra) builds the wheel offline")
 
 

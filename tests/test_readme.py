@@ -6,8 +6,12 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 
 from conftest import ROOT
+
+#: the slow layer: the README's commands in a shell
+pytestmark = pytest.mark.slow
 
 README = (ROOT / "README.md").read_text()
 

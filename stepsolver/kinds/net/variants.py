@@ -372,7 +372,7 @@ def generate(spec: Spec, count: int, seed: int, max_tries: int = 50_000, progres
 
     while len(texts) < count:
         tries += 1
-        if tries > max_tries or (tries > 4000 and tries % 1000 == 0 and _hopeless(len(texts), count, tries, max_tries)):
+        if tries > max_tries or (tries >= 2000 and tries % 1000 == 0 and _hopeless(len(texts), count, tries, max_tries)):
             raise LimitError(_shortfall(len(texts), count, tries - 1, max_tries, reasons, spec))
         data = candidate(spec, rng, screen)
         body = problem_text(spec, data, 0, 0)
@@ -422,8 +422,8 @@ def _check_room(spec: Spec, count: int) -> None:
 
 def _hopeless(found: int, count: int, tries: int, max_tries: int) -> bool:
     """Whether, at the rate so far, the remaining variants need more tries than are left."""
-    if found == 0:
-        return tries >= max_tries // 5
+    if found == 0:  # none in the first tries: the constraints rule (nearly) every draw out
+        return tries >= min(max_tries // 5, 2000)
     return tries / found * (count - found) > 1.5 * (max_tries - tries)
 
 
