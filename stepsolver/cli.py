@@ -175,63 +175,22 @@ def cmd_generate(args) -> int:
     import re
 
     from .errors import InputError, StepsolverError
-    from .exact import Q
-    from .generate import Spec, generate, write_variants
-    from .tomlio import parse_number
+    from .generate import generate, variant_spec, write_variants
 
-    def num(text, flag):
-        return parse_number(text.strip(), flag)
-
-    def rng(text, flag):
-        parts = [p for p in text.split(",")]
-        if len(parts) != 2:
-            raise InputError(f"expected LO,HI, got {text!r}", key=flag)
-        return num(parts[0], flag), num(parts[1], flag)
-
-    if args.source is not None:
-        return _generate_graph(args, num, rng)
-    if args.layers is None:
+    if args.source is None and args.layers is None:
         raise InputError("give --layers (a network) or --from GRAPH.toml (a computation graph)", key="--layers")
-
-    sizes = []
-    for part in args.layers.split(","):
-        if not part.strip().isdigit() or not 1 <= int(part) <= 16:
-            raise InputError(f"expected unit counts from 1 to 16 separated by commas, got {args.layers!r}", key="--layers")
-        sizes.append(int(part))
-    if len(sizes) < 2 or len(sizes) > 9:
-        raise InputError("give the input size and 1 to 8 layers, e.g. 2,3,2", key="--layers")
-    acts = [a.strip() for a in args.activation.split(",")] if "," in args.activation else [args.activation] * (len(sizes) - 1)
-    if len(acts) != len(sizes) - 1:
-        raise InputError(f"expected 1 or {len(sizes) - 1} activations, got {len(acts)}", key="--activation")
-    transcendental = any(a in ("sigmoid", "tanh", "softmax", "softplus") for a in acts)
-    wstep = num(args.weight_step, "--weight-step") if args.weight_step else (Q(1, 2) if transcendental else Q(1))
-    if not 1 <= args.batch_size <= 16:
-        raise InputError("must be from 1 to 16", key="--batch-size")
-    spec = Spec(
-        sizes=sizes,
-        activations=acts,
-        loss=args.loss,
-        learning_rate=num(args.learning_rate, "--learning-rate"),
-        examples=args.batch_size,
-        batch=args.batch,
-        update=args.update,
-        steps=args.steps,
-        weights=(*rng(args.weight_range, "--weight-range"), wstep),
-        inputs=(*rng(args.input_range, "--input-range"), num(args.input_step, "--input-step")),
-        targets=(*rng(args.target_range, "--target-range"), num(args.target_step, "--target-step")) if args.target_range else None,
-        allow_kinks=args.allow_kinks,
-        decimals=args.decimals,
-        title=None if args.title is None else args.title.replace('"', "'").replace("\\", "/"),
-        command=_generate_command(args),
-        lang=args.lang,
-        optimizer=_optimizer_option(args.optimizer),
-    )
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise InputError("exists and is not a directory", file=args.out)
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", args.name):
         raise InputError("use letters, digits, '-', '_' or '.'", key="--name")
+    options = dict(vars(args))
+    options["title"] = None if args.title is None else args.title.replace('"', "'").replace("\\", "/")
+    options["optimizer"] = _optimizer_option(args.optimizer)
+    # the command that made the files (a file varied by --from: its kind writes it)
+    options["command"] = _generate_command(args) if args.source is None else None
     try:
-        texts = generate(spec, args.count, args.seed, progress=Progress(args.count, "generating"))
+        kind, spec = variant_spec(options)
+        texts = generate(spec, args.count, args.seed, progress=Progress(args.count, "generating"), kind=kind)
     except StepsolverError as exc:
         if exc.file in (None, "generated") or (exc.file or "").startswith("variant"):
             exc.file = None
@@ -273,37 +232,6 @@ def _optimizer_option(text):
     except InputError as exc:
         raise InputError(exc.message, key="--optimizer") from None
     return None if opt.plain else tuple(lines)
-
-
-def _generate_graph(args, num, rng) -> int:
-    """generate --from GRAPH.toml: variants of a computation graph."""
-    import re
-
-    from .errors import InputError
-    from .exact import Q
-    from .generate import generate, write_variants
-    from .kinds import load_problem
-    from .kinds.graph.variants import GraphSpec
-
-    problem = load_problem(args.source)
-    if getattr(problem.kind, "name", "") != "graph":
-        raise InputError("is not a computation graph (kind = \"graph\"); use --layers for networks", file=args.source)
-    vary = tuple(v.strip() for v in args.vary.split(",")) if args.vary else tuple(n.name for n in problem.leaves)
-    low, high = rng(args.weight_range, "--weight-range")
-    step = num(args.weight_step, "--weight-step") if args.weight_step else Q(1)
-    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", args.name):
-        raise InputError("use letters, digits, '-', '_' or '.'", key="--name")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise InputError("exists and is not a directory", file=args.out)
-    title = problem.title or args.title
-    command = (f"generated by: stepsolver generate --from {_quote(os.path.basename(args.source))} --vary {','.join(vary)} "
-               f"--weight-range {_quote(args.weight_range)} --count {args.count} --seed {args.seed}")
-    spec = GraphSpec(problem, vary, low, high, step, args.decimals, args.allow_kinks,
-                     None if title is None else title.replace('"', "'").replace("\\", "/"), command, args.lang)
-    texts = generate(spec, args.count, args.seed, progress=Progress(args.count, "generating"), kind="graph")
-    paths = write_variants(texts, args.out, args.name)
-    sys.stderr.write(f"wrote {len(paths)} problem files to {os.path.normpath(args.out)}/ ({os.path.basename(paths[0])} ... {os.path.basename(paths[-1])})\n")
-    return EXIT_OK
 
 
 def _generate_command(args) -> str:
@@ -404,7 +332,7 @@ def _rule(args):
 
 def cmd_check(args) -> int:
     from .errors import InputError, StepsolverError
-    from .kinds import load_problem
+    from . import load_problem
     from .render import RenderOptions, render_blank, render_report
     from .render.numbers import NumberStyle
     from .solution import check, load_answers, solve
@@ -465,7 +393,7 @@ def _check_roster(args) -> int:
 
 def cmd_solve(args) -> int:
     from .errors import InputError, StepsolverError
-    from .kinds import load_problem
+    from . import load_problem
     from .render import RenderOptions, render, render_with_files
     from .render.numbers import NumberStyle
     from .solution import solve

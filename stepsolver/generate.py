@@ -10,13 +10,26 @@ import os
 
 from . import limits
 from .exact import decimal_text
+from .kinds import DEFAULT, load_problem
 from .kinds import get as _kind
 from .kinds.net.variants import Spec, grid
 
 
-def generate(spec: Spec, count: int, seed: int, max_tries: int = 50_000, progress=None, kind: str = "net") -> list[str]:
-    """The TOML texts of ``count`` distinct variants for ``seed``."""
-    return _kind(kind).variants(spec, count, seed, max_tries=max_tries, progress=progress)
+def variant_spec(options: dict):
+    """(the kind, what ``generate`` asks for) from its options: a problem file
+    to vary (``source``: its kind reads the options), else a network of
+    ``layers`` (the default kind)."""
+    source = options.get("source")
+    problem = load_problem(source) if source else None
+    kind = problem.kind if problem is not None else _kind(DEFAULT)
+    return kind, kind.variant_spec(options, problem)
+
+
+def generate(spec, count: int, seed: int, max_tries: int = 50_000, progress=None, kind=DEFAULT) -> list[str]:
+    """The TOML texts of ``count`` distinct variants for ``seed`` (``kind``: a
+    Kind or its name)."""
+    kind = _kind(kind) if isinstance(kind, str) else kind
+    return kind.variants(spec, count, seed, max_tries=max_tries, progress=progress)
 
 
 def write_variants(texts: list[str], out_dir: str, name: str) -> list[str]:
@@ -33,4 +46,4 @@ def write_variants(texts: list[str], out_dir: str, name: str) -> list[str]:
     return paths
 
 
-__all__ = ["Spec", "generate", "write_variants", "grid", "decimal_text", "limits"]
+__all__ = ["Spec", "generate", "variant_spec", "write_variants", "grid", "decimal_text", "limits"]

@@ -1,6 +1,6 @@
 """The derivation as data, for every exercise kind.
 
-A kind (``kinds/net``, ``kinds/graph`` later) fills a :class:`Trace` with its
+A kind (``kinds/net``, ``kinds/graph``) fills a :class:`Trace` with its
 own step records -- the network keeps its layer records, tests read
 ``trace.steps[0].layers[0].z`` -- and lists what it derived as
 :class:`Quantity` records, each addressed by one :class:`Key`.  Everything
@@ -10,15 +10,16 @@ downstream of the solve reads the quantities, never a kind's records:
 * the cross-check loop, the quiz items, the blank answer sheet and the order
   ``check`` reports in (in worked order).
 
-The :class:`Kind` protocol is what a kind supplies to the rest of the
-program; ``kinds.KINDS`` registers them.  Nothing here computes or prints.
+What a kind supplies to the rest of the program is declared by the kit's
+``Kind`` base (kinds/kit.py); ``kinds.KINDS`` registers them.  Nothing here
+computes or prints.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator, Protocol
+from typing import Any, ClassVar, Iterator
 
 from .errors import LimitError, SolveError
 
@@ -103,56 +104,6 @@ class Trace:
         """The quantities of one step, in worked order (a kind's trace type
         supplies them)."""
         raise NotImplementedError
-
-
-class Kind(Protocol):
-    """What an exercise kind supplies to the program.
-
-    name         the value of a problem file's ``kind`` key ("net");
-    trace_type   its Trace subclass (``kind`` is bound on it);
-    templates    the folder under templates/ holding its partials ("net")."""
-
-    name: str
-    trace_type: type
-    templates: str
-
-    def load(self, data: dict, source: str | None) -> Any:
-        """A Problem from parsed TOML data (raises InputError naming the key)."""
-
-    def solve(self, problem) -> Trace:
-        """The exact trace."""
-
-    def solve_rounded(self, problem, places: int) -> Trace:
-        """The trace of a careful student rounding every value they write."""
-
-    def crosscheck(self, trace: Trace) -> list[str]:
-        """Recompute independently; notes, or CrossCheckError."""
-
-    def quantities(self, trace: Trace, step) -> list[Quantity]:
-        """What one step derived, in worked order."""
-
-    def read_answers(self, data: dict, trace: Trace) -> Any:
-        """A student's answers (an AnswerSheet keyed by Key)."""
-
-    def replay(self, marker, trace: Trace, sheet) -> None:
-        """Judge a sheet: recompute each answered quantity from the student's
-        own earlier values with the marker's judge/run."""
-
-    def blank(self, trace: Trace) -> dict:
-        """What the blank answer sheet's template needs."""
-
-    def to_dict(self, trace: Trace) -> dict:
-        """The JSON contract of one solved problem."""
-
-    def view(self, trace: Trace, number: int, services) -> Any:
-        """What templates see of one solved problem (bound notation included)."""
-
-    def report_view(self, report, tr) -> Any:
-        """What the check report's templates see of the kind; ``tr`` is the
-        report's language (stepsolver.lang.Messages)."""
-
-    def variants(self, spec, count: int, seed: int, **options) -> list[str]:
-        """Problem texts of distinct variants for a class."""
 
 
 def worked_keys(trace: Trace) -> Iterator[Key]:

@@ -19,7 +19,7 @@ floor below, never one above):
 and besides: a kind imports no render/, export/ or marking/ (they reach it
 only through the trace, and it reaches the marking only through the marker
 it is handed); render/, export/ and marking/ import no kind; one kind never
-imports another.
+imports another; the kit (kinds/kit.py) every kind is built on imports no kind.
 """
 
 from __future__ import annotations
@@ -96,8 +96,10 @@ def room(module: str) -> str:
 
 
 def kind_of(module: str) -> str | None:
+    """The kind a module belongs to (kinds/<name>/...); the kit
+    (kinds/kit.py) is below every kind and is none of them."""
     parts = module.split(".")
-    return parts[2] if len(parts) > 2 and parts[1] == "kinds" else None
+    return parts[2] if len(parts) > 2 and parts[1] == "kinds" and parts[2] != "kit" else None
 
 
 def violations(g: dict[str, set[str]]) -> list[str]:
@@ -114,6 +116,8 @@ def violations(g: dict[str, set[str]]) -> list[str]:
                 bad.append(f"{m} -> {t}: upward or sideways ({a} is on floor {FLOORS[a]}, {b} on {FLOORS[b]})")
             elif kind_of(m) and kind_of(t) and kind_of(m) != kind_of(t):
                 bad.append(f"{m} -> {t}: one kind imports another")
+            elif m == "stepsolver.kinds.kit" and kind_of(t):
+                bad.append(f"{m} -> {t}: the kit is below every kind")
     return bad
 
 

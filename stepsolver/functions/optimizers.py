@@ -433,3 +433,15 @@ def read(value, where: str) -> Optimizer:
 SGD = Optimizer()
 
 __all__ = ["Optimizer", "SGD", "read", "RULES", "DEFAULTS", "SHOWN"]
+
+
+#: other names students write for an optimizer's state in an answers file
+#: (every kind reads them: v for momentum's velocity, s or r for AdaGrad's G,
+#: v or r for RMSProp's s)
+ANSWER_ALIASES = {
+    "momentum": {"v": "velocity"},
+    "nesterov": {"v": "velocity"},
+    "adagrad": {"s": "G", "r": "G"},
+    "rmsprop": {"v": "s", "r": "s"},
+    "adam": {},
+}

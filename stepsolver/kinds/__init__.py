@@ -2,7 +2,7 @@
 
 ``KINDS`` maps the value of a problem file's ``kind`` key to the module of
 the kind (a folder under ``kinds/`` whose ``KIND`` object follows the
-:class:`~stepsolver.trace.Kind` protocol); a file without ``kind`` is a
+:class:`~stepsolver.kinds.kit.Kind` base); a file without ``kind`` is a
 layered network.  A kind is imported when it is first used, so adding one is
 one line here.  :func:`register` adds one at run time (a plug-in, a test).
 """

@@ -62,8 +62,8 @@ def _context(traces, options: RenderOptions, files: dict | None = None) -> dict:
         "opts": options,
         "version": __version__,
         "tr": tr,
-        # TikZ for the pictures of other kinds (a network draws in picture mode, much faster)
-        "tikz": any(getattr(t.kind, "name", "") != "net" for t in traces),
+        # TikZ only for a kind whose picture needs it (a network draws in picture mode, much faster)
+        "tikz": any(getattr(t.kind, "tikz", True) for t in traces),
         "lang": tr.lang,
         # user text in Hangul or CJK: the LaTeX preamble loads kotex (only then:
         # kotex shifts a few math spacings)

@@ -17,6 +17,7 @@ flat list, a matrix a list of rows; "?" is not answered.
 
 from __future__ import annotations
 
+from ...functions import optimizers
 from ...answers import AnswerSheet, parse_entries, read_precision
 from ...errors import InputError
 from ...tomlio import check_keys, expect_table, parse_int
@@ -27,12 +28,11 @@ TABLES = {"values": "value", "grads": "grad", "new": "new"}
 #: an optimizer's state, one table per state entry by parameter name
 STATE_TABLES = ("velocity", "G", "s", "m", "v", "m_hat", "v_hat")
 #: other names students write for a state table (as for networks)
-ALIASES = {"momentum": {"v": "velocity"}, "nesterov": {"v": "velocity"}, "adagrad": {"s": "G", "r": "G"},
-           "rmsprop": {"v": "s", "r": "s"}, "adam": {}}
+ALIASES = optimizers.ANSWER_ALIASES
 
 #: the slips of a graph check names; their sentences are ``hint.graph.CODE``
 #: in the language tables (stepsolver/lang/)
-HINTS = ("missing_path", "local_at_wrong_point", "wrong_step_sign", "missing_learning_rate", "not_updated",
+HINTS = ("missing_path", "local_at_wrong_point", "wrong_update_sign", "missing_learning_rate", "not_updated",
          "missing_local_derivative", "forgot_upstream", "kernel_flipped", "pool_everywhere", "overlap_overwritten")
 
 
@@ -108,14 +108,3 @@ def blank_view(trace) -> dict:
                 state.setdefault(q.key.name, []).append((q.key.where, q.shape))
     return {"title": trace.problem.name, "source": trace.problem.source, "steps": [{"index": 1}],
             "values": tables["value"], "grads": tables["grad"], "new": tables["new"], "state": list(state.items())}
-
-
-def blank_value(shape: tuple[int, int]) -> str:
-    """TOML text of a '?' value of the given shape (a column as a flat list)."""
-    n, m = shape
-    if n == 1 and m == 1:
-        return '"?"'
-    if m == 1:
-        return "[" + ", ".join(['"?"'] * n) + "]"
-    row = "[" + ", ".join(['"?"'] * m) + "]"
-    return "[" + ", ".join([row] * n) + "]"

@@ -22,10 +22,10 @@ from __future__ import annotations
 import dataclasses
 
 from ... import exact
-from ...errors import LimitError, SolveError
+from ...errors import SolveError
 from ...exact import ZERO, Mat
-from ...lang import Text
 from .expr import ELEMENTWISE, Bin, Evaluator, Fn
+from .. import kit
 from .trace import GraphStep, GraphTrace
 
 
@@ -154,40 +154,36 @@ def _kinks(problem, values) -> list:
     return list(dict.fromkeys(out))
 
 
-def _audit(trace: GraphTrace) -> float:
-    worst = float("inf")
-    s = trace.steps[0]
-    for d in (s.values, s.grads, s.new, *s.opt.values()):
-        for M in d.values():
-            for x in M.entries():
-                if type(x) is exact.Irr:
-                    worst = min(worst, exact.accuracy_bits(x))
-    return worst
+def _entries(trace: GraphTrace):
+    """(label of entry k, matrix, step) of every value the trace reports."""
+    for s in trace.steps:
+        parts = [("value", s.values), ("gradient", s.grads), ("updated value", s.new)]
+        parts += [(what, {name: M}) for name, state in s.opt.items() for what, M in state.items()]
+        for what, d in parts:
+            for name, M in d.items():
+                def label(k, name=name, M=M, what=what):
+                    where = f"node {name}, {what}"
+                    return where if M.n * M.m == 1 else f"{where}[{k // M.m + 1}][{k % M.m + 1}]"
+                yield label, M, s.index
+
+
+def _settle_zeros(trace: GraphTrace) -> GraphTrace:
+    """The trace with every value whose ball holds 0 replaced by 0."""
+    fix = kit.settle_matrix
+    steps = tuple(dataclasses.replace(
+        s, values={k: fix(M) for k, M in s.values.items()}, grads={k: fix(M) for k, M in s.grads.items()},
+        new={k: fix(M) for k, M in s.new.items()}, local={k: fix(M) for k, M in s.local.items()},
+        contrib={k: fix(M) for k, M in s.contrib.items()},
+        opt={n: {k: fix(M) for k, M in st.items()} for n, st in s.opt.items()}) for s in trace.steps)
+    return dataclasses.replace(trace, steps=steps)
 
 
 def solve_exact(problem, rnd=None) -> GraphTrace:
-    """The exact trace, every irrational value certified to TARGET_BITS."""
-    prec = exact.START_PRECISION
-    settle = False
-    while True:
-        with exact.working_precision(prec, settle=settle):
-            try:
-                trace = solve_at(problem, rnd)
-                worst = _audit(trace)
-            except exact.Uncertain:
-                trace, worst = None, float("-inf")
-        if trace is not None and (worst >= exact.TARGET_BITS or (settle and worst >= exact.MIN_BITS_AT_LIMIT)):
-            return dataclasses.replace(trace, precision=prec)
-        if prec >= exact.MAX_PRECISION:
-            if not settle:
-                settle = True
-                continue
-            if trace is not None:
-                return dataclasses.replace(trace, precision=prec, notes=trace.notes + (
-                    Text("note.uncertified", target=exact.TARGET_BITS, bits=prec),))
-            raise LimitError(f"the graph's values cancel beyond {exact.MAX_PRECISION} bits of working precision, "
-                             "stepsolver's limit")
-        prec = min(2 * prec, exact.MAX_PRECISION)
+    """The exact trace, every irrational value certified to TARGET_BITS (the
+    kit's certification loop, as for networks: raised precision, balls that
+    stay at 0 settled with a note, a value that cannot be certified refused
+    by name)."""
+    return kit.certify(lambda: solve_at(problem, rnd), lambda t: kit.audit(_entries(t)), _settle_zeros)
 
 
 def solve_rounded(problem, places: int) -> GraphTrace:

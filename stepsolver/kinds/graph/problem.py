@@ -246,3 +246,7 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
     own = {k: v for k, v in functions.items() if k in custom}
     return GraphProblem(tuple(nodes), output, seed, tuple(wrt), update, symbols, title, description, source,
                         functions=own, leaky_slope=slope)
+
+
+#: the kit's name for reading a problem of this kind
+from_dict = graph_from_dict

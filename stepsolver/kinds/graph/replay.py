@@ -150,7 +150,7 @@ def replay(marker, trace, sheet) -> None:
 
         def cands(view, name=name, old=old):
             g = view(G[name])
-            return [("wrong_step_sign", safe(lambda: old + g.scale(-sign * eta))),
+            return [("wrong_update_sign", safe(lambda: old + g.scale(-sign * eta))),
                     ("missing_learning_rate", safe(lambda: old + g.scale(sign))),
                     ("not_updated", old)]
 

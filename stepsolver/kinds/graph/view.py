@@ -625,3 +625,7 @@ def _slope(p):
     from ...exact import Q
 
     return p.leaky_slope if p.leaky_slope is not None else Q(1, 100)
+
+
+#: the kit's name for what templates see of one problem
+view = GraphView

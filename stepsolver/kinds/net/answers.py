@@ -24,6 +24,7 @@ from __future__ import annotations
 from ...errors import InputError
 from ...tomlio import check_keys, expect_table_list, parse_int
 from ...trace import Key
+from ...functions import optimizers
 from ...answers import AnswerSheet, parse_entries, read_precision
 
 LAYER_KEYS = ("z", "a", "delta", "grad_W", "grad_b", "W_new", "b_new")
@@ -32,13 +33,7 @@ TOP_KEYS = ("loss", "layers", "steps", "decimals")
 
 
 #: other names students write for an optimizer's state (answers files only)
-ALIASES = {
-    "momentum": {"v": "velocity"},
-    "nesterov": {"v": "velocity"},
-    "adagrad": {"s": "G", "r": "G"},
-    "rmsprop": {"v": "s", "r": "s"},
-    "adam": {},
-}
+ALIASES = optimizers.ANSWER_ALIASES
 
 
 def state_keys(problem) -> tuple[str, ...]:
@@ -179,14 +174,3 @@ def _sheet_order(problem) -> tuple[str, ...]:
     W_state = tuple(k for k in names if k.endswith("_W"))
     b_state = tuple(k for k in names if k.endswith("_b"))
     return ("z", "a", "delta", "grad_W", "grad_b") + W_state + ("W_new",) + b_state + ("b_new",)
-
-
-def blank_value(shape: tuple[int, int], vector_if_column: bool = True) -> str:
-    """TOML text of a '?' matrix of the given shape."""
-    n, m = shape
-    if n == 1 and m == 1:
-        return '"?"'
-    if m == 1 and vector_if_column:
-        return "[" + ", ".join(['"?"'] * n) + "]"
-    row = "[" + ", ".join(['"?"'] * m) + "]"
-    return "[" + ", ".join([row] * n) + "]"

@@ -30,6 +30,7 @@ from ...errors import LimitError, SolveError
 from ...exact import ONE, ZERO, Q, Irr, Mat, is_rational, round_half_away, round_significant
 from ...functions.activations import Activation
 from ...lang import Text
+from .. import kit
 from . import rules
 from .problem import Problem
 from .trace import ExampleLoss, LayerTrace, LossTrace, NetTrace, Step
@@ -435,132 +436,22 @@ def solve_rounded(problem: Problem, places: int) -> NetTrace:
 
 def solve_exact(problem: Problem, rnd=None) -> NetTrace:
     """The exact trace, every irrational value certified to
-    exact.TARGET_BITS correct bits.
-
-    It is solved at exact.START_PRECISION bits, then again at a higher
-    working precision while any value falls short (digits lost to
-    cancellation), up to exact.MAX_PRECISION.  A value whose ball still
-    holds 0 -- an exact zero that ball arithmetic cannot prove, such as
-    W^T delta when the softmax deltas sum to 0 and W's column is constant, or
-    a decision (a kink's side) that cannot be made -- is given one more
-    solve at twice the precision it was first seen at; if it holds 0 there
-    too, it is 0 to the working precision: taken as 0, with a note.  A value
-    still short of its digits at the highest precision is refused, named."""
-    prec = exact.START_PRECISION
-    settle = False
-    while True:
-        worst, where, zeros = None, None, []
-        with exact.working_precision(prec, settle=settle):
-            try:
-                trace = _solve_at(problem, rnd)
-            except exact.Uncertain as exc:
-                trace, where = None, str(exc)
-        if trace is not None:
-            worst, where, zeros = _audit(trace)
-            if worst >= exact.TARGET_BITS or (settle and prec >= exact.MAX_PRECISION and worst >= exact.MIN_BITS_AT_LIMIT):
-                if not zeros or settle:
-                    notes = trace.notes
-                    if zeros:
-                        trace = _settle_zeros(trace)
-                        shown = ", ".join(zeros[:3])
-                        if len(zeros) > 3:
-                            shown = Text("note.zeros_more", shown=shown, more=len(zeros) - 3)
-                        notes = notes + (Text("note.zeros", count=len(zeros), bits=prec, digits=prec * 3 // 10, shown=shown),)
-                    return dataclasses.replace(trace, precision=prec, notes=notes)
-                # every other value is certified; the balls that hold 0 are
-                # narrow: one more solve at twice the precision decides them
-                settle = True
-                prec = min(2 * prec, exact.MAX_PRECISION)
-                continue
-        if prec >= exact.MAX_PRECISION:
-            if trace is None and not settle:
-                settle = True  # an undecided comparison at the last precision: its ball counts as 0
-                continue
-            raise LimitError(
-                f"{where}: its digits cancel beyond {exact.MAX_PRECISION} bits of working precision (about "
-                f"{exact.MAX_PRECISION * 3 // 10} digits), stepsolver's limit; use smaller weights, inputs or "
-                "learning rate so that no unit saturates this far"
-            )
-        settle = False
-        if worst is None or worst == float("-inf"):
-            prec = 2 * prec
-        else:
-            prec = max(prec + 64, exact.TARGET_BITS + (prec - int(worst)) + 32)
-        prec = min(prec, exact.MAX_PRECISION)
+    exact.TARGET_BITS correct bits (the kit's certification loop: raised
+    precision, balls that stay at 0 settled with a note, a value that cannot
+    be certified refused by name)."""
+    return kit.certify(lambda: _solve_at(problem, rnd), _audit, _settle_zeros)
 
 
 def _audit(trace: NetTrace):
-    """(fewest correct bits of a reported irrational value, where, the
-    names of values whose ball holds 0 but is already narrow).
-
-    A ball that holds 0 is judged against the scale of its own matrix (the
-    largest entry that is certainly nonzero; the largest value of its step
-    when there is none; with no scale at all it is simply not known yet):
-    while its radius is not 2^TARGET_BITS below that scale it is a value not
-    known yet -- a large cancellation, as in the softmax Jacobian of a
-    saturated binary cross-entropy -- and counts as that many correct bits;
-    once it is that narrow it may be an exact 0."""
-    worst, where, zeros = float("inf"), None, []
-    quantities = list(quantities_of_trace(trace))
-    step_scales: dict = {}
-    for name, M, step in quantities:
-        entries = list(M.entries())
-        balls = [(k, x.b) for k, x in enumerate(entries) if type(x) is Irr]
-        if not balls:
-            continue
-        scale = None
-        for k, b in balls:
-            if 0 in b:
-                if scale is None:
-                    scale = _scale(entries) or step_scales.get(step)
-                    if scale is None and step not in step_scales:
-                        step_scales[step] = _scale(x for n2, M2, s2 in quantities if s2 == step for x in M2.entries())
-                        scale = step_scales[step]
-                acc = float("-inf") if scale is None else _log2(scale) - _log2(b.rad())
-                if acc >= exact.TARGET_BITS:
-                    zeros.append(label(name, M, k))
-                    continue
-            else:
-                acc = b.rel_accuracy_bits()
-            if acc < worst:
-                worst, where = acc, label(name, M, k)
-    return worst, where, zeros
-
-
-def _scale(values):
-    """The largest magnitude among values certainly nonzero, or None."""
-    best = None
-    for x in values:
-        if type(x) is Irr:
-            if 0 in x.b:
-                continue
-            m = abs(x.b.mid())
-        elif x:
-            m = abs(exact.ball(x))
-        else:
-            continue
-        if best is None or m > best:
-            best = m
-    return best
-
-
-def _log2(b) -> float:
-    m = b.mid() if hasattr(b, "mid") else b
-    man, e = m.man_exp()
-    man = int(man)
-    return int(e) + man.bit_length() if man else float("-inf")
+    """(fewest correct bits, where, narrow balls holding 0) of every quantity."""
+    return kit.audit(((lambda k, name=name, M=M: label(name, M, k)), M, step)
+                     for name, M, step in quantities_of_trace(trace))
 
 
 def _settle_zeros(trace: NetTrace) -> NetTrace:
     """The trace with every value whose ball holds 0 replaced by 0."""
 
-    def fix(M):
-        if M is None or not any(type(x) is Irr and 0 in x.b for x in M.entries()):
-            return M
-        return M.map(lambda x: ZERO if type(x) is Irr and 0 in x.b else x)
-
-    def one(x):
-        return ZERO if type(x) is Irr and 0 in x.b else x
+    fix, one = kit.settle_matrix, kit.settle_value
 
     def loss(lt):
         if lt is None:

@@ -291,3 +291,7 @@ def _qs(q) -> str:
 
 
 __all__ = ["Problem", "Layer", "Example", "problem_from_dict", "ONE"]
+
+
+#: the kit's name for reading a problem of this kind
+from_dict = problem_from_dict

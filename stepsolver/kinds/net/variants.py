@@ -29,7 +29,7 @@ import numpy as np
 from ...errors import InputError, LimitError, SolveError, StepsolverError
 from ...exact import Q, Uncertain, decimal_text, denom, is_rational, q_str, terminating_places, to_mpf
 from ...lang import messages
-from ...tomlio import parse_toml_bytes
+from ...tomlio import parse_number, parse_toml_bytes
 from .engine import solve_exact
 from .numeric import crosscheck
 from .problem import problem_from_dict
@@ -463,3 +463,60 @@ def _load(text: str, name: str):
         return problem_from_dict(data, source=name)
     except StepsolverError as exc:
         raise exc.located(name)
+
+
+def spec_from_options(options: dict, problem=None) -> Spec:
+    """What ``generate --layers ...`` asks for, from its options (a dict of the
+    command line's names: layers, activation, loss, learning_rate,
+    batch_size, batch, update, steps, weight_range, weight_step, input_range,
+    input_step, target_range, target_step, allow_kinks, decimals, title,
+    command, lang, optimizer)."""
+    if problem is not None:
+        raise InputError("is not a computation graph (kind = \"graph\"); use --layers for networks",
+                         file=options.get("source"))
+
+    def num(text, flag):
+        return parse_number(str(text).strip(), flag)
+
+    def rng(text, flag):
+        parts = [p for p in str(text).split(",")]
+        if len(parts) != 2:
+            raise InputError(f"expected LO,HI, got {text!r}", key=flag)
+        return num(parts[0], flag), num(parts[1], flag)
+
+    layers = options["layers"]
+    sizes = []
+    for part in layers.split(","):
+        if not part.strip().isdigit() or not 1 <= int(part) <= 16:
+            raise InputError(f"expected unit counts from 1 to 16 separated by commas, got {layers!r}", key="--layers")
+        sizes.append(int(part))
+    if len(sizes) < 2 or len(sizes) > 9:
+        raise InputError("give the input size and 1 to 8 layers, e.g. 2,3,2", key="--layers")
+    activation = options["activation"]
+    acts = [a.strip() for a in activation.split(",")] if "," in activation else [activation] * (len(sizes) - 1)
+    if len(acts) != len(sizes) - 1:
+        raise InputError(f"expected 1 or {len(sizes) - 1} activations, got {len(acts)}", key="--activation")
+    transcendental = any(a in ("sigmoid", "tanh", "softmax", "softplus") for a in acts)
+    wstep = num(options["weight_step"], "--weight-step") if options.get("weight_step") else (Q(1, 2) if transcendental else Q(1))
+    if not 1 <= options["batch_size"] <= 16:
+        raise InputError("must be from 1 to 16", key="--batch-size")
+    target_range = options.get("target_range")
+    return Spec(
+        sizes=sizes,
+        activations=acts,
+        loss=options["loss"],
+        learning_rate=num(options["learning_rate"], "--learning-rate"),
+        examples=options["batch_size"],
+        batch=options["batch"],
+        update=options["update"],
+        steps=options["steps"],
+        weights=(*rng(options["weight_range"], "--weight-range"), wstep),
+        inputs=(*rng(options["input_range"], "--input-range"), num(options["input_step"], "--input-step")),
+        targets=(*rng(target_range, "--target-range"), num(options["target_step"], "--target-step")) if target_range else None,
+        allow_kinks=options["allow_kinks"],
+        decimals=options["decimals"],
+        title=options.get("title"),
+        command=options.get("command") or "",
+        lang=options.get("lang", "en"),
+        optimizer=options.get("optimizer"),
+    )

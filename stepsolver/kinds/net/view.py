@@ -255,3 +255,7 @@ class ReportParts:
             e = self.entry(it)
             where = tr("check.net.where_entry" if e else "check.net.where", layer=it.layer, quantity=it.quantity, entry=e)
         return tr("check.net.where_step", step=it.step, where=where) if self.several_steps else where
+
+
+#: the kit's name for what templates see of one problem
+view = ProblemView
