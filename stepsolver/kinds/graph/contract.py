@@ -43,7 +43,7 @@ def to_dict(trace) -> dict:
     if p.update is not None:
         opt = p.update.optimizer
         out["optimizer"] = {k: v if isinstance(v, (str, bool)) else json_value(v) for k, v in opt.to_dict().items()}
-        out["update"] = {"learning_rate": json_value(p.update.learning_rate), "direction": p.update.direction,
+        out["update"] = {"learning_rate": json_value(trace.steps[0].eta), "direction": p.update.direction,
                          "new": {name: value(s.new[name]) for name in p.update.params}}
         if not opt.plain:
             out["update"]["state"] = {name: {k: value(M) for k, M in s.opt[name].items()} for name in p.update.params}

@@ -103,7 +103,7 @@ def solve_at(problem, rnd=None) -> GraphTrace:
                     exact.guard(x, lambda p=p: f"the optimizer state of {p}")
     kinks = _kinks(problem, values)
     step = GraphStep(1, values, final, local, contrib, new, tuple(kinks), opt=opt_state, opt_dir=opt_dir,
-                     opt_root=opt_root)
+                     opt_root=opt_root, eta=problem.update.learning_rate if problem.update is not None else None)
     return GraphTrace(problem=problem, steps=(step,))
 
 

@@ -128,7 +128,7 @@ def replay(marker, trace, sheet) -> None:
 
     if p.update is None:
         return
-    eta = p.update.learning_rate
+    eta = s.eta  # the learning rate the update used, from the trace
     sign = -1 if p.update.direction == "descent" else 1
     opt = p.update.optimizer
     for name in p.update.params:

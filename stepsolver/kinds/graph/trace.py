@@ -33,6 +33,9 @@ class GraphStep:
     #: what eta multiplies, and the denominator sqrt(.) + eps, per parameter
     opt_dir: dict = field(default_factory=dict)
     opt_root: dict = field(default_factory=dict)
+    #: the learning rate this update used (None without an update): what the
+    #: derivation, the replay and the exports read
+    eta: object = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def quantities(trace: GraphTrace, step: GraphStep) -> list[Quantity]:
                                 "seed" if n.name == p.output else "grad", children, n.name != p.output,
                                 rec(n.name, "grad"), Text("label.grad", name=n.name)))
     if p.update is not None:
-        eta = p.update.learning_rate
+        eta = step.eta
         opt = p.update.optimizer
         for name in p.update.params:
             shown = step.opt.get(name, {})

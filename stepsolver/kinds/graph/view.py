@@ -341,12 +341,17 @@ class GraphView(RoundedKeys):
 
     # -- update ------------------------------------------------------------
     @property
+    def eta(self):
+        """The learning rate of the update, from the trace."""
+        return self.s.eta
+
+    @property
     def update(self) -> list:
         p, s, n = self.problem, self.s, self.n
         if p.update is None:
             return []
         op = "-" if p.update.direction == "descent" else "+"
-        eta = self.f.num(p.update.learning_rate)
+        eta = self.f.num(s.eta)
         rows = []
         for name in p.update.params:
             old = self.val(s.values[name])
@@ -383,7 +388,7 @@ class GraphView(RoundedKeys):
                 before={k: zeros[k] for k in opt.state}, entries=list(shown.items()), state_of=shown.get,
                 direction=s.opt_dir[name], denom=s.opt_root[name],
                 acc=opt.accumulator,
-                eta=p.update.learning_rate, t=1, mat=self.val, arg=self._operand, scalar=grad.shape == (1, 1)))
+                eta=s.eta, t=1, mat=self.val, arg=self._operand, scalar=grad.shape == (1, 1)))
         return out
 
     # -- conventions -------------------------------------------------------

@@ -23,6 +23,13 @@ from .figure import layout
 class ProblemView(RoundedKeys):
     """One solved network problem, as templates see it."""
 
+
+    @property
+    def eta(self):
+        """The learning rate of the first update, from the trace (what the
+        statement gives; every update records its own, LayerTrace.eta)."""
+        return self.trace.steps[0].layers[0].eta
+
     def __init__(self, trace, number: int, services):
         self.trace = trace
         self.number = number
