@@ -258,3 +258,25 @@ def settle_matrix(M):
 
 def settle_value(x):
     return exact.ZERO if type(x) is Irr and 0 in x.b else x
+
+
+# ------------------------------------------------------------------- quizzes
+def quiz_bounds(M, old=None, gradient: bool = False) -> list:
+    """Per entry of a quiz blank, the distance its tolerance must stay below
+    so that no free answer passes (None: no bound): from the value before an
+    update where the update changed it (the old value is refused), else for
+    a gradient from 0 and from its negation (|v|)."""
+    from ..exact import to_float
+
+    bounds = []
+    for i, r in enumerate(M.rows):
+        row = []
+        for j, v in enumerate(r):
+            bound = None
+            if old is not None and v != old[i, j]:
+                bound = abs(to_float(v - old[i, j]))
+            elif gradient and v:
+                bound = abs(to_float(v))
+            row.append(bound)
+        bounds.append(row)
+    return bounds

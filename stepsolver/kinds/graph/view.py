@@ -8,10 +8,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ...errors import RenderError
-from ...exact import to_float
 from ...functions import optimizers
 from ...lang import Text
 from ...trace import RoundedKeys
+from .. import kit
 from . import display, expr
 from .expr import ELEMENTWISE, Bin, Fn, Neg, Ref, shape_of
 
@@ -527,17 +527,7 @@ class GraphView(RoundedKeys):
             else:  # an optimizer's state entry
                 sym, label = optimizers.state_symbol(what, self.n.name(name)), f"{what} {name}"
             old = self.s.values[name] if what == "new" else None
-            bounds = []
-            for i, r in enumerate(M.rows):
-                row = []
-                for j, v in enumerate(r):
-                    bound = None
-                    if old is not None and v != old[i, j]:
-                        bound = abs(to_float(v - old[i, j]))
-                    elif what not in ("value", "new") and v:
-                        bound = abs(to_float(v))
-                    row.append(bound)
-                bounds.append(row)
+            bounds = kit.quiz_bounds(M, old, gradient=what not in ("value", "new"))
             items.append(SimpleNamespace(label=label, symbol=sym, matrix=M, bounds=bounds,
                                          rounded=self._rounded_at(q.key)))
         return items

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ...exact import to_float
 from ...functions import optimizers
 from ...lang import Text
 from ...trace import RoundedKeys
+from .. import kit
 from . import notation
 from .figure import layout
 
@@ -157,17 +157,7 @@ class ProblemView(RoundedKeys):
                 label = f"updated {name[0]}, layer {layer}"
                 symbol, field = getattr(n, name[0])(layer) + r"_{\text{new}}", name
                 old = getattr(step.layers[layer - 1], name[0])
-            bounds = []
-            for i, r in enumerate(M.rows):
-                row = []
-                for j, v in enumerate(r):
-                    bound = None
-                    if old is not None and v != old[i, j]:
-                        bound = abs(to_float(v - old[i, j]))
-                    elif gradient and v:
-                        bound = abs(to_float(v))
-                    row.append(bound)
-                bounds.append(row)
+            bounds = kit.quiz_bounds(M, old, gradient)
             items.append(SimpleNamespace(label=label, symbol=symbol, matrix=M, bounds=bounds,
                                          rounded=self._rounded_at(step, field, layer)))
         return items
