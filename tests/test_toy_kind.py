@@ -6,6 +6,7 @@ with stepsolver's own files unchanged."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from fractions import Fraction as Fr
 
 import pytest
@@ -100,3 +101,63 @@ def test_the_toy_through_the_library_api(toy):
     assert repr(sol) == "<Solution of 'One linear neuron': 1 step(s)>"
     assert sol.to_dict()["steps"][0]["w_new"]["exact"] == "7/20"
     assert "One linear neuron" in sol.render("md")
+
+
+# ------------------------------------------------------------- moved in-tree
+@pytest.mark.slow
+def test_a_kind_moved_in_tree_touches_its_folders_and_one_registry_line(tmp_path):
+    """The toy kind copied into a copy of the package as kinds/toy/ with its
+    templates as templates/toy/: the one other change is its line in
+    kinds.KINDS.  The copy solves, renders and checks a toy problem in a
+    subprocess, and keeps the house's import rules."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    copy = tmp_path / "tree"
+    shutil.copytree(ROOT / "stepsolver", copy / "stepsolver", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "templates", copy / "templates", ignore=shutil.ignore_patterns("__pycache__"))
+    before = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    # the kind's folder, its templates, and one registry line
+    toy = Path(__file__).parent / "toy_kind"
+    (copy / "stepsolver" / "kinds" / "toy").mkdir()
+    text = (toy / "__init__.py").read_text(encoding="utf-8")
+    text = text.replace('template_dir = Path(__file__).parent / "templates"', "template_dir = None  # in-tree: templates/toy/")
+    (copy / "stepsolver" / "kinds" / "toy" / "__init__.py").write_text(text, encoding="utf-8")
+    shutil.copytree(toy / "templates" / "toy", copy / "templates" / "toy")
+    registry = copy / "stepsolver" / "kinds" / "__init__.py"
+    source = registry.read_text(encoding="utf-8")
+    line = '    "graph": "stepsolver.kinds.graph",\n'
+    assert source.count(line) == 1
+    registry.write_text(source.replace(line, line + '    "toy": "stepsolver.kinds.toy",\n'), encoding="utf-8")
+
+    after = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    changed = sorted(str(p) for p in after if before.get(p) != after[p])
+    assert all(c.startswith(("stepsolver/kinds/toy/", "templates/toy/")) or c == "stepsolver/kinds/__init__.py"
+               for c in changed), changed
+    import difflib
+
+    diff = [d for d in difflib.unified_diff(before[Path("stepsolver/kinds/__init__.py")].decode().splitlines(),
+                                            after[Path("stepsolver/kinds/__init__.py")].decode().splitlines(), lineterm="", n=0)
+            if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
+    assert diff == ['+    "toy": "stepsolver.kinds.toy",']
+
+    problem = tmp_path / "toy.toml"
+    problem.write_text(PROBLEM, encoding="utf-8")
+    answers = tmp_path / "a.toml"
+    answers.write_text("y = 6.5\nloss = 15.125\ngrad_w = 16.5\n", encoding="utf-8")
+    env = {"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"}
+    for args in (["solve", problem], ["solve", problem, "-f", "json"], ["solve", problem, "-f", "text"],
+                 ["check", problem, answers, "-f", "json"]):
+        r = subprocess.run([sys.executable, "-c", "import sys; from stepsolver.cli import main; sys.exit(main(sys.argv[1:]))",
+                            *map(str, args)], capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert r.returncode == 0, (args, r.stderr)
+        if args[-1] == "json" and args[0] == "solve":
+            assert json.loads(r.stdout)[0]["steps"][0]["w_new"]["exact"] == TRUE["w_new"] if r.stdout.startswith("[") \
+                else json.loads(r.stdout)["steps"][0]["w_new"]["exact"] == TRUE["w_new"]
+    import test_layers
+
+    g = test_layers.graph(copy / "stepsolver")
+    assert "stepsolver.kinds.toy" in g and test_layers.violations(g) == []
