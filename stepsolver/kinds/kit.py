@@ -280,3 +280,20 @@ def quiz_bounds(M, old=None, gradient: bool = False) -> list:
             row.append(bound)
         bounds.append(row)
     return bounds
+
+
+# ------------------------------------------------------------------- variants
+def grid(low, high, step, key: str | None = None) -> list:
+    """The values low, low + step, ... up to high that a class set draws from
+    (``key``: the option that gave the range, named in a refusal)."""
+    from ..errors import InputError
+    from ..exact import q_str
+
+    if step <= 0:
+        raise InputError("the step of a range must be greater than 0", key=key)
+    if high < low:
+        raise InputError(f"empty range {q_str(low)} to {q_str(high)}", key=key)
+    n = int((high - low) / step)
+    if n > 10_000:
+        raise LimitError("a range has more than 10000 values; use a larger step", key=key)
+    return [low + k * step for k in range(n + 1)]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ...lang import messages
 from ...errors import InputError, LimitError, SolveError, StepsolverError
 from ...exact import Mat, decimal_text, denom, is_rational, terminating_places
+from .. import kit
 from . import engine, numeric
 from .problem import GraphProblem
 
@@ -32,18 +33,6 @@ class GraphSpec:
     title: str | None = None  # None: "Computation graph exercise" in ``lang``
     command: str = ""
     lang: str = "en"
-
-
-def _grid(low, high, step) -> list:
-    if step <= 0:
-        raise InputError("must be positive", key="--weight-step")
-    out, v = [], low
-    while v <= high and len(out) < 10_000:
-        out.append(v)
-        v = v + step
-    if not out:
-        raise InputError("the range holds no value", key="--weight-range")
-    return out
 
 
 def _value_text(M: Mat) -> str:
@@ -114,7 +103,7 @@ def generate(spec: GraphSpec, count: int, seed: int, max_tries: int = 50_000, pr
     for v in spec.vary:
         if v not in names:
             raise InputError(f"{v!r} is not an input or constant of the graph", key="--vary")
-    grid = _grid(spec.low, spec.high, spec.step)
+    grid = kit.grid(spec.low, spec.high, spec.step, key="--weight-range")
     rng = random.Random(seed)
     seen, texts = set(), []
     tries = 0

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import InputError, LimitError, SolveError, StepsolverError
-from ...exact import Q, Uncertain, decimal_text, denom, is_rational, q_str, terminating_places, to_mpf
+from ...exact import Q, Uncertain, decimal_text, denom, is_rational, terminating_places, to_mpf
 from ...lang import messages
 from ...tomlio import parse_number, parse_toml_bytes
+from .. import kit
 from .engine import solve_exact
 from .numeric import crosscheck
 from .problem import problem_from_dict
@@ -65,14 +66,8 @@ class Spec:
 
 
 def grid(low, high, step) -> list:
-    if step <= 0:
-        raise InputError("the step of a range must be greater than 0")
-    if high < low:
-        raise InputError(f"empty range {q_str(low)} to {q_str(high)}")
-    n = int((high - low) / step)
-    if n > 10_000:
-        raise LimitError("a range has more than 10000 values; use a larger step")
-    return [low + k * step for k in range(n + 1)]
+    """The kit's grid (kinds/kit.py)."""
+    return kit.grid(low, high, step)
 
 
 def _target_grid(spec: Spec):
