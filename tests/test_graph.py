@@ -3,8 +3,12 @@ against an independent reference, errors, every format, and check."""
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import random
+import re
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction as Fr
 
 import mpmath
@@ -199,9 +203,61 @@ def test_bad_graphs_are_refused_in_one_line(tmp_path, nodes, inputs, message):
 def test_every_graph_renders_in_every_format(path, args):
     r = run_cli("solve", path, *args)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip()
+    text = _plain(r.stdout)
+    data = _json_of(path)
+    given = [e for n in data["nodes"] if n["role"] != "node" for e in _flat(n["value"]["exact"])]
+    assert all(_shown(e, text, 4) for e in given if "/" not in e), "a given value is missing"
+    grads = [(n["name"], e, v) for n in data["nodes"] if n["grad"] is not None
+             for e, v in zip(_flat(n["grad"]["exact"]), _flat(n["grad"]["value"]))]
     if "--sheet" in args and "questions" in args:
         assert "Backward pass" not in r.stdout  # no answers on the exercise sheet
+        return
+    places = 2 if "--round" in args else 4
+    missing = [(name, e) for name, e, v in grads if not _shown(e, text, places, v, exact_mode="--exact" in args)]
+    assert not missing, f"gradients not printed: {missing[:5]}"
+
+
+@functools.cache
+def _json_of(path):
+    return json.loads(run_cli("solve", path, "-f", "json").stdout)
+
+
+def _flat(v):
+    if isinstance(v, list):
+        for x in v:
+            yield from _flat(x)
+    else:
+        yield v
+
+
+def _plain(out):
+    """The text a reader sees: tags dropped (a cell boundary becomes a space), entities read,
+    one minus sign."""
+    out = re.sub(r"</?(mtd|mtr|td|tr|th|li|p|div|br)\b[^>]*>", " ", out)
+    out = html.unescape(re.sub(r"<[^>]+>", "", out))
+    return out.replace("\u2212", "-").replace("\\left(", "(").replace("\\right)", ")")
+
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\d])")
+
+
+def _shown(exact, text, places, value=None, exact_mode=False):
+    """Whether a value appears as this format writes it: a number in the text that rounds to it
+    at `places` (half away from zero or half even: either is a faithful rounding) or, with
+    --exact, its exact fraction. `exact` is None for an irrational value."""
+    f = Fr(exact) if exact is not None else None
+    x = Decimal(f.numerator) / Decimal(f.denominator) if f is not None else Decimal(repr(value))
+    q = Decimal(1).scaleb(-places)
+    want = {x.quantize(q, ROUND_HALF_UP), x.quantize(q, ROUND_HALF_EVEN)}
+    for token in _NUMBER.findall(text):
+        t = Decimal(token)
+        if t.quantize(q, ROUND_HALF_UP) in want and (t == x or -t.as_tuple().exponent >= min(places, 1)
+                                                     or t in want):
+            return True
+    if f is not None and exact_mode and f.denominator != 1:
+        frac = f"\\frac{{{abs(f.numerator)}}}{{{f.denominator}}}"
+        return frac in text
+    return False
 
 
 def test_the_json_contract_of_a_graph():
