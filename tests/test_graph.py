@@ -211,6 +211,7 @@ def test_every_graph_renders_in_every_format(path, args):
              for e, v in zip(_flat(n["grad"]["exact"]), _flat(n["grad"]["value"]))]
     if "--sheet" in args and "questions" in args:
         assert "Backward pass" not in r.stdout  # no answers on the exercise sheet
+        assert "#b3261e" not in r.stdout and "red!70!black] {\\scriptsize -" not in r.stdout  # nor in its picture
         return
     places = 2 if "--round" in args else 4
     missing = [(name, e) for name, e, v in grads if not _shown(e, text, places, v, exact_mode="--exact" in args)]
@@ -258,6 +259,23 @@ def _shown(exact, text, places, value=None, exact_mode=False):
         frac = f"\\frac{{{abs(f.numerator)}}}{{{f.denominator}}}"
         return frac in text
     return False
+
+
+@pytest.mark.parametrize("path", GRAPH_PROBLEMS, ids=lambda p: p.stem)
+def test_the_exercise_sheet_picture_gives_away_nothing(path):
+    """The picture on an exercise sheet labels only the edges of given values:
+    no computed value, no gradient (the worked solution's picture has both)."""
+    data = _json_of(path)
+    computed = {n["name"] for n in data["nodes"] if n["role"] == "node"}
+    html_q = run_cli("solve", path, "-f", "html", "--sheet", "questions").stdout
+    svg = html_q[html_q.index("<svg"):html_q.index("</svg>")]
+    assert "#b3261e" not in svg
+    labels = re.findall(r'fill="#1a4d8f">([^<]*)<', svg)
+    leaves = [n for n in data["nodes"] if n["role"] != "node"]
+    assert len(labels) == sum(1 for n in data["nodes"] for p in n["parents"] if p not in computed)
+    assert len(leaves) > 0
+    full = run_cli("solve", path, "-f", "html").stdout
+    assert full.count("#b3261e") > 0
 
 
 def test_the_json_contract_of_a_graph():

@@ -75,6 +75,7 @@ def layout(view) -> SimpleNamespace:
             contrib = s.contrib.get((n.name, v))
             edges.append(SimpleNamespace(src=v, dst=n.name, x1=x1 + 22, y1=y1, x2=x2 - 22, y2=y2,
                                          mx=x1 + 22 + 0.45 * (x2 - x1 - 44), my=y1 + 0.45 * (y2 - y1), value=short(s.values[v]),
+                                         given=p.by_name[v].role != "node",
                                          grad=short(contrib)))
     width = 80 + max(depth.values()) * DX
     height = 80 + (tallest - 1) * DY

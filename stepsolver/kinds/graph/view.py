@@ -493,20 +493,24 @@ class GraphView(RoundedKeys):
             self._fig = layout(self)
         return self._fig
 
-    def figure_svg(self) -> str:
-        return self._s.env.get_template("graph/figures/graph.svg.j2").render(fig=self.figure_for(), f=self.f, tr=self._s.tr).strip()
+    def figure_svg(self, values: bool = True) -> str:
+        """The picture; without ``values`` (an exercise sheet) only the given
+        values label their edges: no computed value, no gradient."""
+        return self._s.env.get_template("graph/figures/graph.svg.j2").render(
+            fig=self.figure_for(), f=self.f, tr=self._s.tr, values=values).strip()
 
-    def figure_tikz(self) -> str:
-        return self._s.env.get_template("graph/figures/graph.tikz.j2").render(fig=self.figure_for(), f=self.f, tr=self._s.tr).strip()
+    def figure_tikz(self, values: bool = True) -> str:
+        return self._s.env.get_template("graph/figures/graph.tikz.j2").render(
+            fig=self.figure_for(), f=self.f, tr=self._s.tr, values=values).strip()
 
-    def figure_link(self) -> str:
+    def figure_link(self, values: bool = True) -> str:
         import base64
 
         files = self._s.files
-        svg = self.figure_svg()
+        svg = self.figure_svg(values)
         prefix = self._s.options.figure_prefix
         if files is not None and prefix and self._s.options.figures != "inline":
-            name = f"{prefix}-graph-{self.number}.svg"
+            name = f"{prefix}-graph-{self.number}{'' if values else '-questions'}.svg"
             files[name] = svg + "\n"
             import os
 
