@@ -170,3 +170,14 @@ def spec_from_options(options: dict, problem=None) -> GraphSpec:
         f"--weight-range {shlex.quote(str(options['weight_range']))} --count {options['count']} --seed {options['seed']}")
     return GraphSpec(problem, vary, low, high, step, options.get("decimals", 4), options.get("allow_kinks", False),
                      None if title is None else title.replace('"', "'").replace("\\", "/"), command, options.get("lang", "en"))
+
+
+def variant_like(problem, seed: int, lang: str = "en") -> str:
+    """One fresh variant of a graph exercise (the practice page's "New
+    variant"): every input and constant drawn again from -2..2, as
+    ``generate --from`` does by default."""
+    from ...exact import Q
+
+    spec = GraphSpec(problem, tuple(n.name for n in problem.leaves), Q(-2), Q(2), Q(1), 4, False,
+                     None if problem.title is None else problem.title.replace('"', "'").replace("\\", "/"), "", lang)
+    return generate(spec, 1, seed, max_tries=2000)[0]

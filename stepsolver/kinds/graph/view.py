@@ -628,3 +628,19 @@ def _slope(p):
 
 #: the kit's name for what templates see of one problem
 view = GraphView
+
+
+def step_section(sections: list, place: dict, tr, several: bool) -> str:
+    """The worked derivation of one quantity (the practice page's "Show the
+    step"): the forward pass for a node's value, the local derivatives and the
+    backward pass for a gradient, the update for a new value or the
+    optimizer's state."""
+    step = int(place.get("step", 1))
+    quantity = place.get("quantity", "")
+    if quantity == "value":
+        heads = ["h.forward"]
+    elif quantity == "grad":
+        heads = ["h.locals", "h.backward"]
+    else:
+        heads = ["h.update"]
+    return "".join(kit.section(sections, tr(h), step) or "" for h in heads)
