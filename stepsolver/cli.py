@@ -162,7 +162,26 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--templates", metavar="DIR", help="directory of templates overriding the built-in ones")
     check.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds the check may take (default 120; 0: no limit)")
     check.set_defaults(run=cmd_check)
+
+    practice = sub.add_parser("practice", help="a local practice page: type a hand calculation, check it entry by entry")
+    practice.add_argument("paths", nargs="*", metavar="PROBLEM.toml|DIR",
+                          help="problem files, or folders of them (default: the current folder)")
+    practice.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 serves a class)")
+    practice.add_argument("--port", type=_whole(0, 65535), default=0, help="port (default 0: a free one)")
+    practice.add_argument("--no-browser", dest="browser", action="store_false", help="do not open a browser")
+    practice.add_argument("--lang", type=_lang, default="en", metavar="LANG", help=_LANG_HELP)
+    practice.add_argument("--workers", type=_whole(1, 64), default=None, metavar="N",
+                          help="worker processes that mark sheets (default: the cores, at most 4)")
+    practice.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds one check may take (default 120)")
+    practice.set_defaults(run=cmd_practice)
     return parser
+
+
+def cmd_practice(args) -> int:
+    from .workbook.server import serve
+
+    return serve(args.paths or ["."], host=args.host, port=args.port, lang=args.lang, browser=args.browser,
+                 workers=args.workers, time_limit=args.time_limit)
 
 
 _FLAGS = {
@@ -270,42 +289,10 @@ def _tolerance(text):
     return v
 
 
-class time_limit:
-    """Stop a problem that runs past its time budget with a clear error
-    (SIGALRM, where the platform has it): nothing may just hang."""
+def time_limit(seconds, what):
+    from .solution import time_limit as limit
 
-    def __init__(self, seconds: int | None, what: str):
-        from . import limits
-
-        self.seconds = limits.TIME_LIMIT if seconds is None else seconds
-        self.what = what
-        self.active = False
-
-    def _expired(self, signum, frame):
-        from .errors import LimitError
-
-        raise LimitError(
-            f"took longer than {self.seconds} s (--time-limit); the problem is too large for an exact "
-            "solve: use fewer examples, units or steps",
-            file=self.what,
-        )
-
-    def __enter__(self):
-        import signal
-
-        if self.seconds and hasattr(signal, "SIGALRM"):
-            self.previous = signal.signal(signal.SIGALRM, self._expired)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            self.active = True
-        return self
-
-    def __exit__(self, *exc):
-        if self.active:
-            import signal
-
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
-        return False
+    return limit(seconds, what)
 
 
 def _rule(args):

@@ -118,3 +118,44 @@ def loads_answers(text: str, trace, name: str = "<string>"):
         return trace.kind.read_answers(data, trace)
     except StepsolverError as exc:
         raise exc.located(name)
+
+
+class time_limit:
+    """Stop a problem that runs past its time budget with a clear error
+    (SIGALRM, where the platform has it): nothing may just hang."""
+
+    def __init__(self, seconds: int | None, what: str):
+        from . import limits
+
+        self.seconds = limits.TIME_LIMIT if seconds is None else seconds
+        self.what = what
+        self.active = False
+
+    def _expired(self, signum, frame):
+        from .errors import LimitError
+
+        raise LimitError(
+            f"took longer than {self.seconds} s (--time-limit); the problem is too large for an exact "
+            "solve: use fewer examples, units or steps",
+            file=self.what,
+        )
+
+    def __enter__(self):
+        import signal
+
+        import threading
+
+        # signals reach the main thread only: elsewhere (a server's thread) the caller bounds the time
+        if self.seconds and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGALRM, self._expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.active = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False

@@ -7,7 +7,8 @@ floor below, never one above):
 
     __main__
     cli
-    API: stepsolver/__init__ over roster (a class), over solution, generate
+    API: stepsolver/__init__ over notebook (mark, practice) over roster (a class)
+         over workbook/ (the practice page, its API and workers) over solution, generate
     render/ | kinds/          (neither imports the other)
     marking/ | export/ | functions/
     answers                   (a student's written values, kind-neutral)
@@ -33,7 +34,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stepsolver"
 
 FLOORS = {
     "__main__": 9, "cli": 8,
-    "__init__": 7.5, "solution": 7, "generate": 7, "roster": 7.2,
+    "__init__": 7.5, "notebook": 7.3, "roster": 7.2, "workbook": 7.1, "solution": 7, "generate": 7,
     "render": 6, "kinds": 6,
     "marking": 5, "export": 5, "functions": 5,
     "answers": 4,

@@ -115,6 +115,19 @@ class Kind:
         """What the check report's templates see of the kind."""
         return self._module("view").ReportParts(report, tr)
 
+    # -- practice ---------------------------------------------------------------
+    def variant_like(self, problem, seed: int, lang: str = "en") -> str:
+        """The problem text of one fresh variant of ``problem``: the same shape
+        and conventions, nice numbers drawn by the variant loop (the practice
+        page's "New variant")."""
+        return self._module("variants").variant_like(problem, seed, lang)
+
+    def step_section(self, sections: list, place: dict, tr, several: bool) -> str:
+        """The HTML of the worked solution that derives the quantity at
+        ``place`` (a report item's step, part and quantity), from the worked
+        page's sections [(heading, html)]."""
+        return self._module("view").step_section(sections, place, tr, several)
+
     # -- a class ----------------------------------------------------------------
     def variant_spec(self, options: dict, problem=None):
         """What ``generate`` asks for, from its options (and the problem
@@ -247,6 +260,18 @@ def certify(solve_at, audit_of, settle_zeros):
         else:
             prec = max(prec + 64, exact.TARGET_BITS + (prec - int(worst)) + 32)
         prec = min(prec, exact.MAX_PRECISION)
+
+
+def section(sections: list, heading: str, occurrence: int = 1) -> str | None:
+    """The html of the ``occurrence``-th section of a worked page under
+    ``heading`` (each step of several repeats its headings), or None."""
+    seen = 0
+    for title, html in sections:
+        if title.strip() == heading:
+            seen += 1
+            if seen == occurrence:
+                return html
+    return None
 
 
 def settle_matrix(M):

@@ -515,3 +515,50 @@ def spec_from_options(options: dict, problem=None) -> Spec:
         lang=options.get("lang", "en"),
         optimizer=options.get("optimizer"),
     )
+
+
+def variant_like(problem, seed: int, lang: str = "en") -> str:
+    """One fresh variant of a network exercise (the practice page's "New
+    variant"): its sizes, activations, loss, learning rate, batch, update,
+    steps and optimizer, with weights, inputs and targets drawn as ``generate``
+    draws them.  What the variant loop cannot draw again is refused by name."""
+    from ...functions import activations
+
+    acts = [layer.activation.name for layer in problem.layers]
+    for a in acts:
+        if a not in activations.REGISTRY:
+            raise InputError(f"a new variant cannot draw for the custom activation {a!r}", key="activation")
+    opt = problem.optimizer
+    lines = None
+    if not opt.plain:
+        lines = [f'name = "{opt.name}"']
+        for k, v in opt.params:
+            if k in opt.explicit:
+                text = decimal_text(v) if is_rational(v) and terminating_places(denom(v)) is not None else f'"{v}"'
+                lines.append(f"{k} = {text}")
+        if opt.epsilon_inside:
+            lines.append("epsilon_inside = true")
+        lines = tuple(lines)
+    spec = Spec(sizes=problem.sizes, activations=acts, loss=problem.loss.name, learning_rate=problem.learning_rate,
+                examples=len(problem.examples), batch=problem.batch, update=problem.update, steps=problem.steps,
+                weights=(Q(-2), Q(2), Q(1, 2) if any(a in ("sigmoid", "tanh", "softmax", "softplus") for a in acts)
+                         else Q(1)),
+                title=problem.title, lang=lang, optimizer=lines)
+    text = generate(spec, 1, seed, max_tries=2000)[0]
+    # the conventions the variant loop does not draw are kept as they were
+    kept = []
+    if problem.l2:
+        kept.append(f"l2 = {_toml_number(problem.l2)}")
+    if not problem.update_biases:
+        kept.append("update_biases = false")
+    if "leaky_slope" in problem.explicit:
+        kept.append(f"leaky_slope = {_toml_number(problem.leaky_slope)}")
+    if kept:
+        head, sep, tail = text.partition("\nloss = ")
+        line, nl, rest = tail.partition("\n")
+        text = head + sep + line + nl + "\n".join(kept) + "\n" + rest
+    return text
+
+
+def _toml_number(v) -> str:
+    return decimal_text(v) if is_rational(v) and terminating_places(denom(v)) is not None else f'"{v}"'

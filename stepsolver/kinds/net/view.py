@@ -256,3 +256,28 @@ class ReportParts:
 
 #: the kit's name for what templates see of one problem
 view = ProblemView
+
+
+#: the heading of the worked solution's section that derives each quantity
+_SECTION = {"z": "h.forward", "a": "h.forward", "loss": "h.loss", "delta": "h.backward", "grad_W": "h.backward",
+            "grad_b": "h.backward"}
+
+
+def step_section(sections: list, place: dict, tr, several: bool) -> str:
+    """The worked derivation of one quantity (the practice page's "Show the
+    step"): the step's section that derives it -- the forward pass, the loss,
+    the backward pass or the update -- narrowed to its layer's block where the
+    section has one per layer."""
+    import re
+
+    step = int(place.get("step", 1))
+    quantity = place.get("quantity", "")
+    html = kit.section(sections, tr(_SECTION.get(quantity, "h.update")), step) or ""
+    layer = place.get("layer")
+    if layer in (None, "None") or quantity not in _SECTION:
+        return html
+    blocks = re.split(r"(?=<p><strong>)", html)
+    names = {tr("net.layer", l=layer), tr("net.output_layer", l=layer), tr("net.hidden_layer", l=layer)}
+    mine = [b for b in blocks if re.match(r"<p><strong>(.*?)</strong>", b) and
+            re.match(r"<p><strong>(.*?)</strong>", b).group(1) in names]
+    return blocks[0] + "".join(mine) if mine else html
