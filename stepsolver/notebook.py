@@ -57,7 +57,8 @@ class Marked:
     """A marked sheet: the check report with a score.
 
     report   the Report (items, counts, ok) the command's report is drawn from
-    score    (correct + carried) / every asked entry, from 0 to 1
+    points   entries that earn their mark (correct or carried)
+    score    points / every asked entry, from 0 to 1
     counts   correct, wrong, carried, imprecise, and blank (not answered)
     total    every asked entry
     ok       nothing wrong, carried or imprecise among what was answered

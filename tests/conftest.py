@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from fractions import Fraction
@@ -117,3 +118,33 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 settings.register_profile("default-ci", derandomize=True, deadline=None)
 settings.register_profile("stress", max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default-ci"))
+
+
+# ------------------------------------------------------------------ a real browser
+def chromium_driver():
+    """Debian's Chromium driven by Selenium through chromedriver, headless; None when absent."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ModuleNotFoundError:
+        return None
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not chromium or not driver:
+        return None
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1100,1600"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session's browser tests (skipped without it)."""
+    b = chromium_driver()
+    if b is None:
+        pytest.skip("Chromium, chromedriver or selenium is not installed")
+    yield b
+    b.quit()

@@ -32,7 +32,7 @@ from fractions import Fraction
 import pytest
 
 import students
-from conftest import PROBLEMS, ROOT, run_cli
+from conftest import PROBLEMS, ROOT, chromium_driver as _browser, run_cli
 from stepsolver.tomlio import FloatText, parse_toml_bytes
 from stepsolver.workbook import exercise
 from stepsolver.workbook.exercise import Source
@@ -443,34 +443,6 @@ def test_practice_refuses_what_is_not_an_exercise(tmp_path):
 
 
 # ------------------------------------------------------------------ in a real browser
-def _browser():
-    """Debian's Chromium driven by Selenium through chromedriver, headless; None when absent."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ModuleNotFoundError:
-        return None
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not chromium or not driver:
-        return None
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1100,1600"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(driver), options=opts)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    b = _browser()
-    if b is None:
-        pytest.skip("Chromium, chromedriver or selenium is not installed")
-    yield b
-    b.quit()
-
-
 def _inputs(b) -> list[dict]:
     return b.execute_script(
         "return Array.from(document.querySelectorAll('input.entry')).map(function (i) {"

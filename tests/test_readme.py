@@ -45,9 +45,32 @@ def test_every_readme_command_runs_as_written(tmp_path):
     for cmd in shell_commands():
         if "pdf" in cmd and shutil.which("pdflatex") is None:
             continue
+        if cmd.startswith("stepsolver practice"):
+            _serves(cmd, tmp_path, env | {"BROWSER": "true"})  # a server: it must answer, and stop on Ctrl-C
+            continue
         r = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         # check exits 1 when the sheet has wrong answers; the blank sheet has none
         assert r.returncode == 0, (cmd, r.stderr[-500:])
+
+
+def _serves(cmd, cwd, env):
+    """A server command of the README: its first line is a URL that answers; Ctrl-C stops it, exit 0."""
+    import select
+    import signal
+    import urllib.request
+
+    proc = subprocess.Popen(["bash", "-c", "exec " + cmd], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        assert ready, (cmd, "printed no URL")
+        url = proc.stdout.readline().strip()
+        with urllib.request.urlopen(url + "api/exercises", timeout=60) as r:
+            assert r.status == 200 and r.read().startswith(b"[{"), cmd
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, (cmd, err[-500:])
 
 
 def test_every_option_is_documented():
