@@ -477,8 +477,9 @@ def _check(b):
     from selenium.webdriver.support.ui import WebDriverWait
 
     b.execute_script("document.getElementById('summary').textContent = '';")
+    checking = b.execute_script("return JSON.parse(document.getElementById('practice-data').textContent).text.checking;")
     b.find_elements(By.CSS_SELECTOR, "input.entry")[-1].send_keys(Keys.ENTER)  # Enter checks
-    WebDriverWait(b, 30).until(lambda d: d.find_element(By.ID, "summary").text.strip() not in ("", "Checking…"))
+    WebDriverWait(b, 30).until(lambda d: d.find_element(By.ID, "summary").text.strip() not in ("", checking))
     return b.find_element(By.ID, "summary").text
 
 
