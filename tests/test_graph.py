@@ -178,7 +178,13 @@ def test_random_graphs_agree_with_an_independent_reference(seed):
     ('y = "__import__(x)"', "x = 1", "unknown function"),
     ('y = "x.real"', "x = 1", "not an expression"),
     ('y = "x; 1"', "x = 1", "not allowed"),
-    ('sum = "x"', "x = 1", "is a function"),
+    ('y = "softmax(A)"', "A = [[1, 2], [3, 4]]", "needs its axis"),
+    ('y = "batchnorm(A, g, g)"', "A = [[1, 2], [3, 4]]\ng = [1, 2, 3]", "one number per column"),
+    ('y = "embedding(A, [0, 5])"', "A = [[1, 2], [3, 4]]", "index 5 is past the 2 rows"),
+    ('y = "concat(A, b, axis=1)"', "A = [[1, 2], [3, 4]]\nb = [1, 2, 3]", "needs the same number of rows"),
+    ('y = "dropout(A, A, p=0.5)"', "A = [[1, 2], [3, 4]]", "mask must hold only 0 and 1"),
+    ('y = "sum(A, axis=2)"', "A = [[1, 2], [3, 4]]", "axis of sum must be 0"),
+    ('y = "A + b"', "A = [[1, 2], [3, 4]]\nb = [1, 2, 3]", "shapes broadcast"),
     ('y = "x**(10**10)"', "x = 2", "too large"),
     ('y = "exp(exp(x))"', "x = 200", "too large"),
     ('y = "sqrt(x)"', "x = 0", "the derivative of sqrt at 0 is infinite"),
@@ -276,6 +282,18 @@ def test_the_exercise_sheet_picture_gives_away_nothing(path):
     assert len(leaves) > 0
     full = run_cli("solve", path, "-f", "html").stdout
     assert full.count("#b3261e") > 0
+
+
+def test_a_value_may_be_named_like_a_function(tmp_path):
+    """A name that is called is the function; one that is not is a value (a target T, a node sum)."""
+    path = tmp_path / "t.toml"
+    path.write_text('kind = "graph"\n[inputs]\nK = [[1, 2], [3, 4]]\n[constants]\nT = [[1, 0], [0, 1]]\n'
+                    '[nodes]\nsum = "T(K) - T"\nmean = "sum(sum * sum) / 2"\n')
+    data = json.loads(run_cli("solve", path, "-f", "json").stdout)
+    nodes = {n["name"]: n for n in data["nodes"]}
+    assert nodes["sum"]["value"]["exact"] == [["0", "3"], ["2", "3"]]
+    assert nodes["mean"]["value"]["exact"] == "11"
+    assert nodes["K"]["grad"]["exact"] == [["0", "2"], ["3", "3"]]
 
 
 def test_the_json_contract_of_a_graph():

@@ -49,7 +49,7 @@ def test_every_key_in_every_language_with_the_same_placeholders(lang):
 
 #: Korean values that are symbols only, the same in every language
 SYMBOLS_ONLY = {"net.layer_with_activation", "check.note_hint", "check.net.entry_cell", "check.graph.entry_cell",
-                "graph.conv.relu", "graph.conv.abs"}
+                "graph.conv.relu", "graph.conv.abs", "note.list2"}
 
 
 def test_every_korean_sentence_has_hangul():
@@ -151,7 +151,11 @@ ALLOWED = {"ReLU", "relu", "tanh", "max", "min", "abs", "exp", "softplus", "sigm
            # optimizers and the people and courses their forms are named after
            "PyTorch", "SGD", "Adam", "AdaGrad", "RMSProp", "Goodfellow", "Sutskever", "optimizer",
            # the convolution and pooling functions of graph expressions (conv2d reads as "conv")
-           "conv", "convolve", "maxpool", "avgpool", "stride", "pad", "size"}
+           "conv", "convolve", "maxpool", "avgpool", "stride", "pad", "size",
+           # the layers' functions and settings, and the libraries and courses their conventions name
+           "sum", "mean", "var", "axis", "log_softmax", "batchnorm", "layernorm", "dropout", "embedding", "concat",
+           "eps", "gamma", "beta", "idx", "BatchNorm", "LayerNorm", "Embedding", "Annotated", "Transformer", "cs231n",
+           "scatter", "mask"}
 
 
 def _prose(text: str, fmt: str) -> str:

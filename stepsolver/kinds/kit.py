@@ -235,7 +235,7 @@ def certify(solve_at, audit_of, settle_zeros):
                     notes = trace.notes
                     if zeros:
                         trace = settle_zeros(trace)
-                        shown = ", ".join(zeros[:3])
+                        shown = _listed(zeros[:3])
                         if len(zeros) > 3:
                             shown = Text("note.zeros_more", shown=shown, more=len(zeros) - 3)
                         notes = notes + (Text("note.zeros", count=len(zeros), bits=prec, digits=prec * 3 // 10, shown=shown),)
@@ -260,6 +260,14 @@ def certify(solve_at, audit_of, settle_zeros):
         else:
             prec = max(prec + 64, exact.TARGET_BITS + (prec - int(worst)) + 32)
         prec = min(prec, exact.MAX_PRECISION)
+
+
+def _listed(items: list):
+    """Items as one sentence part, "a, b, c", each in the reader's language."""
+    out = items[0]
+    for x in items[1:]:
+        out = Text("note.list2", a=out, b=x)
+    return out
 
 
 def section(sections: list, heading: str, occurrence: int = 1) -> str | None:

@@ -127,8 +127,8 @@ def _tex(t, leaf, number, ctx: int) -> str:
         args = [_tex(a, leaf, number, 0) for a in t.args]
         if t.name == "T":
             return f"{_tex(t.args[0], leaf, number, 5)}^{{\\top}}"
-        if t.name == "sum":
-            return f"\\textstyle\\sum {_tex(t.args[0], leaf, number, 3)}"
+        if t.name in LAYERS:
+            return layer_tex(t, args, lambda u: _tex(u, leaf, number, 3), number)
         if t.name == "sqrt":
             return f"\\sqrt{{{args[0]}}}"
         if t.name == "abs":
@@ -164,6 +164,40 @@ def _tex(t, leaf, number, ctx: int) -> str:
     else:
         s = f"{a} \\cdot {b}"
     return f"\\left({s}\\right)" if ctx > p or (ctx == p and t.op in "+-" and ctx > 1) else s
+
+
+#: the layers' functions (kinds/graph/expr.py, LAYER_SETTINGS)
+LAYERS = ("sum", "mean", "var", "softmax", "log_softmax", "batchnorm", "layernorm", "dropout", "embedding", "concat")
+#: the index a reduction or a softmax runs over: axis 0 down the rows (i), axis 1 along each row (j)
+AXIS_INDEX = {0: "i", 1: "j"}
+
+
+def axis_sub(axis) -> str:
+    return "" if axis is None else f"_{{{AXIS_INDEX[axis]}}}"
+
+
+def layer_tex(t, args, tight, number) -> str:
+    """LaTeX of a layer function: sum_i X, mean_j(X), softmax_j(Z), BN(X; gamma, beta), ..."""
+    name = t.name
+    if name == "sum":
+        return f"\\textstyle\\sum{axis_sub(t.opts[0])} {tight(t.args[0])}"
+    if name in ("mean", "var"):
+        return f"\\operatorname{{{name}}}{axis_sub(t.opts[0])}\\left({args[0]}\\right)"
+    if name in ("softmax", "log_softmax"):
+        word = "softmax" if name == "softmax" else "log\\,softmax"
+        return f"\\operatorname{{{word}}}{axis_sub(t.opts[0])}\\left({args[0]}\\right)"
+    if name in ("batchnorm", "layernorm"):
+        word = "BN" if name == "batchnorm" else "LN"
+        return f"\\operatorname{{{word}}}\\left({args[0]};\\, {args[1]}, {args[2]}\\right)"
+    if name == "dropout":
+        return f"\\frac{{{_group(args[0])} \\odot {_group(args[1])}}}{{1 - {number(t.opts[0])}}}"
+    if name == "embedding":
+        idx = ", ".join(map(str, t.opts[0])) if t.opts[0] is not None else args[1]
+        return f"{_group(args[0])}_{{\\left[{idx}\\right],\\,:}}"
+    if name == "concat":
+        sep = " \\\\ " if t.opts[0] == 0 else " & "
+        return "\\left[\\begin{array}{" + ("c" if t.opts[0] == 0 else "c" * len(args)) + "}" + sep.join(args) + "\\end{array}\\right]"
+    raise AssertionError(name)
 
 
 def _group(s: str) -> str:
@@ -334,10 +368,12 @@ def deriv(t, name: str):
 
 
 # ------------------------------------------------------------------ the backward rule of a vector node
-def vjp_terms(t, name: str, G: str, leaf, shapes) -> list[str]:
+def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list[str]:
     """LaTeX of each term the upstream ``G`` contributes to ``name`` through
-    the tree (a matrix rule: z = W @ x gives W: G x^T)."""
+    the tree (a matrix rule: z = W @ x gives W: G x^T); ``own`` = (tree,
+    LaTeX of the node's name) writes the whole node by its name (softmax's S)."""
     out: list[str] = []
+    number_of = number or (lambda q: str(q))
 
     def shape(u):
         from .expr import shape_of
@@ -368,8 +404,8 @@ def vjp_terms(t, name: str, G: str, leaf, shapes) -> list[str]:
             a = u.args[0]
             if u.name == "T":
                 back(a, f"{wrap(g)}^{{\\top}}")
-            elif u.name == "sum":
-                back(a, f"{wrap(g)} \\mathbf{{1}}" if shape(a) != (1, 1) else g)
+            elif u.name in LAYERS:
+                layer_back(u, g)
             elif u.name in ("conv2d", "convolve2d"):
                 stride, pad = u.opts
                 K = u.args[1]
@@ -418,8 +454,75 @@ def vjp_terms(t, name: str, G: str, leaf, shapes) -> list[str]:
             if not isinstance(b, Num):
                 back(b, reduce(f"{wrap(g)} \\odot {wrap(tex(u))} \\ln {wrap(tex(a))}", sb))
         elif u.op == "@":
-            back(a, f"{wrap(g)}\\, {wrap(tex(b))}^{{\\top}}")
-            back(b, f"{wrap(tex(a))}^{{\\top}} {wrap(g)}")
+            back(a, f"{wrap(g)}\\, {transposed(b)}")
+            back(b, f"{transposed(a)} {wrap(g)}")
+
+    def transposed(u):
+        """u^T, and (K^T)^T written K."""
+        if isinstance(u, Fn) and u.name == "T":
+            return wrap(tex(u.args[0]))
+        return f"{wrap(tex(u))}^{{\\top}}"
+
+    def named(u):
+        """A subtree by the node's own name where it is the whole node (S for softmax(Z))."""
+        return own[1] if own is not None and u == own[0] else tex(u)
+
+    def layer_back(u, g):
+        a = u.args[0]
+        name, axis = u.name, (u.opts[0] if u.opts else None)
+        sa = shape(a)
+        i = AXIS_INDEX.get(axis, "")
+        if name in ("sum", "mean"):
+            if axis is None:
+                spread = f"{wrap(g)}\\, \\mathbf{{1}}" if sa != (1, 1) else g
+            elif axis == 0:
+                spread = f"\\mathbf{{1}}\\, {wrap(g)}"
+            else:
+                spread = f"{wrap(g)}\\, \\mathbf{{1}}^{{\\top}}"
+            if name == "mean":
+                k = sa[0] * sa[1] if axis is None else sa[axis]
+                spread = f"\\frac{{1}}{{{k}}} {spread}"
+            back(a, spread)
+        elif name == "var":
+            k = sa[0] * sa[1] if axis is None else sa[axis]
+            mu = f"\\operatorname{{mean}}{axis_sub(axis)}\\left({tex(a)}\\right)"
+            spread = g if axis is None else (f"\\mathbf{{1}}\\, {wrap(g)}" if axis == 0 else f"{wrap(g)}\\, \\mathbf{{1}}^{{\\top}}")
+            back(a, f"\\frac{{2}}{{{k}}}\\, {wrap(spread)} \\odot \\left({tex(a)} - {mu}\\right)")
+        elif name == "softmax":
+            S = named(u)
+            sub = f"_{{{i}}}" if i else ""
+            back(a, f"{wrap(S)} \\odot \\left({g} - \\textstyle\\sum{sub} {wrap(g)} \\odot {wrap(S)}\\right)")
+        elif name == "log_softmax":
+            sub = f"_{{{i}}}" if i else ""
+            soft = f"\\operatorname{{softmax}}{sub}\\left({tex(a)}\\right)"
+            back(a, f"{g} - {soft} \\odot \\textstyle\\sum{sub} {wrap(g)}")
+        elif name in ("batchnorm", "layernorm"):
+            k = "i" if name == "batchnorm" else "j"
+            N = sa[0] if name == "batchnorm" else sa[1]
+            gamma = tex(u.args[1])
+            gh = f"{wrap(g)} \\odot {wrap(gamma)}" if name == "layernorm" else wrap(g)
+            front = (f"\\frac{{{gamma}}}{{{N} \\sqrt{{\\sigma^{{2}} + \\epsilon}}}}" if name == "batchnorm"
+                     else f"\\frac{{1}}{{{N} \\sqrt{{\\sigma^{{2}} + \\epsilon}}}}")
+            back(a, f"{front} \\odot \\left({N}\\, {gh} - \\textstyle\\sum_{{{k}}} {gh} - \\hat{{x}} \\odot "
+                    f"\\textstyle\\sum_{{{k}}} {gh} \\odot \\hat{{x}}\\right)")
+            back(u.args[1], f"\\textstyle\\sum_{{i}} {wrap(g)} \\odot \\hat{{x}}")
+            back(u.args[2], f"\\textstyle\\sum_{{i}} {wrap(g)}")
+        elif name == "dropout":
+            p = number_of(u.opts[0])
+            back(a, f"\\frac{{{wrap(g)} \\odot {wrap(tex(u.args[1]))}}}{{1 - {p}}}")
+            back(u.args[1], f"\\frac{{{wrap(g)} \\odot {wrap(tex(a))}}}{{1 - {p}}}")
+        elif name == "embedding":
+            idx = ", ".join(map(str, u.opts[0])) if u.opts[0] is not None else tex(u.args[1])
+            back(a, f"\\operatorname{{scatter}}_{{\\left[{idx}\\right]}}\\left({g}\\right)")
+        elif name == "concat":
+            at = 0
+            for part in u.args:
+                r, c = shape(part)
+                size = r if u.opts[0] == 0 else c
+                span = f"{at + 1}" if size == 1 else f"{at + 1}..{at + size}"
+                rows = f"{span},\\,:" if u.opts[0] == 0 else f":,\\,{span}"
+                back(part, f"{wrap(g)}_{{{rows}}}")
+                at += size
 
     back(t, G)
     return out
@@ -455,9 +558,15 @@ def expand(t, i: int, j: int, entry, number, shapes) -> str:
         if isinstance(u, Fn):
             if u.name == "T":
                 return go(u.args[0], b, a)
-            if u.name == "sum":
+            if u.name in ("sum", "mean") and len(u.args) == 1:
                 n, m = shape(u.args[0])
-                return " + ".join(go(u.args[0], r, c) for r in range(n) for c in range(m))
+                axis = u.opts[0] if u.opts else None
+                cells = ([(r, c) for r in range(n) for c in range(m)] if axis is None else
+                         [(r, b) for r in range(n)] if axis == 0 else [(a, c) for c in range(m)])
+                total = " + ".join(go(u.args[0], r, c) for r, c in cells)
+                return total if u.name == "sum" else f"\\frac{{{total}}}{{{len(cells)}}}"
+            if u.name in LAYERS:  # written whole in the matrix line above; here its entry
+                return f"\\left[{fn_tex(u)}\\right]_{{{a + 1}{b + 1}}}"
             if u.name in ("conv2d", "convolve2d"):
                 stride, pad = u.opts
                 n, m = shape(u.args[0])

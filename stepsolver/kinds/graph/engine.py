@@ -26,6 +26,7 @@ from ...errors import SolveError
 from ...exact import ZERO, Mat
 from .expr import ELEMENTWISE, Bin, Evaluator, Fn
 from .. import kit
+from ...lang import Text, english
 from .trace import GraphStep, GraphTrace
 
 
@@ -157,13 +158,15 @@ def _kinks(problem, values) -> list:
 def _entries(trace: GraphTrace):
     """(label of entry k, matrix, step) of every value the trace reports."""
     for s in trace.steps:
-        parts = [("value", s.values), ("gradient", s.grads), ("updated value", s.new)]
+        parts = [("value", s.values), ("grad", s.grads), ("new", s.new)]
         parts += [(what, {name: M}) for name, state in s.opt.items() for what, M in state.items()]
         for what, d in parts:
             for name, M in d.items():
                 def label(k, name=name, M=M, what=what):
-                    where = f"node {name}, {what}"
-                    return where if M.n * M.m == 1 else f"{where}[{k // M.m + 1}][{k % M.m + 1}]"
+                    entry = "" if M.n * M.m == 1 else f"[{k // M.m + 1}][{k % M.m + 1}]"
+                    known = english().has(f"check.graph.what.{what}")
+                    return Text("label.graph_entry", node=name, entry=entry,
+                                what=Text(f"check.graph.what.{what}") if known else what)
                 yield label, M, s.index
 
 

@@ -37,7 +37,31 @@ from ...tomlio import parse_number
 #: square, identity) and a file's own functions of one variable ([functions])
 FUNCTIONS = {"exp": 1, "log": 1, "sqrt": 1, "abs": 1, "max": 2, "min": 2,
              "T": 1, "sum": 1, "conv2d": 2, "convolve2d": 2, "maxpool": 1, "avgpool": 1,
+             "mean": 1, "var": 1, "softmax": 1, "log_softmax": 1, "batchnorm": 3, "layernorm": 3,
+             "dropout": 2, "embedding": 1, "concat": -1,
              **{name: 1 for name in activations.ELEMENTWISE}}
+#: the layers' functions (NumPy/PyTorch semantics) and their settings, in
+#: positional order after the matrices: (name, kind, default); kind "axis"
+#: is 0, 1 or absent (None), "number" a number written out (0.00001,
+#: 1e-5, 1/100000 or "1/100000"), "indices" a list of whole numbers or the
+#: name of a constant holding them.  REQUIRED: no default.
+REQUIRED = object()
+LAYER_SETTINGS = {
+    "sum": (("axis", "axis", None),),
+    "mean": (("axis", "axis", None),),
+    "var": (("axis", "axis", None),),
+    "softmax": (("axis", "axis", None),),
+    "log_softmax": (("axis", "axis", None),),
+    "batchnorm": (("eps", "number", Q(1, 100000)),),
+    "layernorm": (("eps", "number", Q(1, 100000)),),
+    "dropout": (("p", "number", REQUIRED),),
+    "embedding": (("idx", "indices", REQUIRED),),
+    "concat": (("axis", "axis", 0),),
+}
+#: the normalisations: eps inside the root, biased variance (PyTorch)
+NORMS = ("batchnorm", "layernorm")
+SOFTMAXES = ("softmax", "log_softmax")
+REDUCTIONS = ("sum", "mean", "var")
 #: convolutions: conv2d(X, K, stride=1, pad=0) (cross-correlation, as in deep
 #: learning libraries) and convolve2d (the kernel flipped in both directions)
 CONV = ("conv2d", "convolve2d")
@@ -51,7 +75,7 @@ MATH = ("exp", "log", "sqrt", "abs")
 ELEMENTWISE = MATH + activations.ELEMENTWISE
 #: the elementwise activations with their default settings (leaky_slope 0.01)
 DEFAULT_FUNCTIONS = activations.elementwise()
-_ALLOWED = re.compile(r"[0-9A-Za-z_ .+\-*/()@,=\t]*")
+_ALLOWED = re.compile(r"[0-9A-Za-z_ .+\-*/()@,=\t\[\]\"']*")
 MAX_LENGTH = 2000
 MAX_NODES = 400
 
@@ -162,9 +186,7 @@ class _Builder:
                 return self.build(node.operand)
             raise self.fail("an operator that is not allowed")
         if isinstance(node, ast.Name):
-            if node.id in FUNCTIONS or node.id in self.functions:
-                raise self.fail(f"the function {node.id} without its argument")
-            return Ref(node.id)
+            return Ref(node.id)  # a name that is called is the function; one that is not is a value (a target T)
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail("a value that is not a number")
@@ -178,6 +200,8 @@ class _Builder:
                 raise self.fail(f"unknown function {name!r} (known: {', '.join(every)})")
             if node.func.id in SETTINGS:
                 return self._windowed(node)
+            if node.func.id in LAYER_SETTINGS:
+                return self._layer(node)
             if node.keywords:
                 raise self.fail("a keyword argument")
             want = FUNCTIONS.get(node.func.id, 1)
@@ -185,6 +209,80 @@ class _Builder:
                 raise self.fail(f"{node.func.id} takes {want} argument{'s' if want > 1 else ''}")
             return Fn(node.func.id, tuple(self.build(a) for a in node.args), act=self.functions.get(node.func.id))
         raise self.fail("something that is not an expression of names and numbers")
+
+    def _layer(self, node):
+        """sum/mean/var/softmax(X, axis=...), batchnorm/layernorm(X, gamma,
+        beta, eps=...), dropout(X, M, p), embedding(W, idx), concat(A, B, ...,
+        axis=...): the matrices, then the settings positional or by keyword."""
+        name = node.func.id
+        spec = LAYER_SETTINGS[name]
+        n_mat = FUNCTIONS[name]
+        if n_mat < 0:  # concat: every positional argument is a matrix
+            mats_nodes, extra = list(node.args), []
+            if len(mats_nodes) < 2:
+                raise self.fail(f"{name} needs at least two matrices")
+        else:
+            if len(node.args) < n_mat:
+                raise self.fail(f"{name} takes {n_mat} matri{'ces' if n_mat > 1 else 'x'} first")
+            mats_nodes, extra = node.args[:n_mat], node.args[n_mat:]
+        if len(extra) > len(spec):
+            raise self.fail(f"{name} takes at most {n_mat + len(spec)} arguments")
+        given = {key: a for (key, _, _), a in zip(spec, extra)}
+        kinds = {key: kind for key, kind, _ in spec}
+        for k in node.keywords:
+            if k.arg not in kinds:
+                raise self.fail(f"{name} has no setting {k.arg!r} (its settings: {', '.join(kinds)})")
+            if k.arg in given:
+                raise self.fail(f"{k.arg} given twice")
+            given[k.arg] = k.value
+        opts = []
+        args = [self.build(a) for a in mats_nodes]
+        for key, kind, default in spec:
+            if key not in given:
+                if default is REQUIRED:
+                    raise self.fail(f"{name} needs its {key}")
+                opts.append(default)
+                continue
+            a = given[key]
+            if kind == "axis":
+                if not (isinstance(a, ast.Constant) and a.value in (0, 1) and not isinstance(a.value, bool)):
+                    raise self.fail(f"the axis of {name} must be 0 (down the rows) or 1 (along each row)")
+                opts.append(a.value)
+            elif kind == "number":
+                opts.append(self._number(a, f"the {key} of {name}"))
+            else:  # indices: a list written out, or a constant's name
+                if isinstance(a, ast.Name):
+                    args.append(Ref(a.id))
+                    opts.append(None)
+                    continue
+                if not isinstance(a, ast.List) or not a.elts:
+                    raise self.fail(f"the {key} of {name} must be a list of whole numbers, such as [0, 2, 0]")
+                vals = []
+                for e in a.elts:
+                    if not (isinstance(e, ast.Constant) and isinstance(e.value, int) and not isinstance(e.value, bool)
+                            and 0 <= e.value <= 100_000):
+                        raise self.fail(f"the {key} of {name} must be whole numbers from 0, such as [0, 2, 0]")
+                    vals.append(e.value)
+                if len(vals) > 256:
+                    raise self.fail(f"the {key} of {name} lists more than 256 indices")
+                opts.append(tuple(vals))
+        return Fn(name, tuple(args), tuple(opts))
+
+    def _number(self, a, what: str):
+        """A number setting written out: 0.00001, 1e-5, -0.5, 1/100000 or "1/100000"."""
+        if isinstance(a, ast.Constant) and isinstance(a.value, str):
+            return parse_number(a.value, self.key)
+        if isinstance(a, ast.BinOp) and isinstance(a.op, ast.Div):
+            num, den = self._number(a.left, what), self._number(a.right, what)
+            if not den:
+                raise self.fail(f"{what} divides by zero")
+            return num / den
+        if isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.USub):
+            return -self._number(a.operand, what)
+        if isinstance(a, ast.Constant) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool):
+            text = ast.get_source_segment(self.src, a) or repr(a.value)
+            return parse_number(text.replace("_", ""), self.key)
+        raise self.fail(f"{what} must be a number written out, such as 0.00001 or 1/100000")
 
     def _windowed(self, node):
         """conv2d(X, K, stride, pad) and maxpool(X, size, stride), the
@@ -246,32 +344,96 @@ def shape_of(tree, shapes: dict, key: str) -> tuple[int, int]:
                 if a[1] != b[0]:
                     raise fail(f"shape mismatch in {show(t)}: {a[0]}x{a[1]} @ {b[0]}x{b[1]}")
                 return (a[0], b[1])
-            if t.op == "**" and b != (1, 1) and a != b:
-                raise fail(f"shape mismatch in {show(t)}: {a[0]}x{a[1]} ** {b[0]}x{b[1]}")
-            if a == (1, 1):
-                return b
-            if b == (1, 1) or a == b:
-                return a
-            raise fail(f"shape mismatch in {show(t)}: {a[0]}x{a[1]} {t.op} {b[0]}x{b[1]}")
+            c = broadcast_shape(a, b)
+            if c is None:
+                raise fail(f"shape mismatch in {show(t)}: {a[0]}x{a[1]} {t.op} {b[0]}x{b[1]} "
+                           "(shapes broadcast when each dimension is equal or 1)")
+            return c
         if isinstance(t, Fn):
             shapes_ = [walk(a) for a in t.args]
             if t.name == "T":
                 return (shapes_[0][1], shapes_[0][0])
-            if t.name == "sum":
-                return (1, 1)
+            if t.name in LAYER_SETTINGS:
+                return layer_shape(t, shapes_, fail)
             if t.name in CONV or t.name in POOL:
                 return window_shape(t, shapes_, fail)
             if t.name in ("max", "min"):
-                a, b = shapes_
-                if a == (1, 1):
-                    return b
-                if b == (1, 1) or a == b:
-                    return a
-                raise fail(f"shape mismatch in {show(t)}")
+                c = broadcast_shape(*shapes_)
+                if c is None:
+                    raise fail(f"shape mismatch in {show(t)}")
+                return c
             return shapes_[0]
         raise AssertionError(t)
 
     return walk(tree)
+
+
+def broadcast_shape(a, b):
+    """NumPy's broadcasting of two 2-D shapes (each dimension equal or 1), or None."""
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def softmax_axis(t, shape) -> int:
+    """The axis a softmax runs along: the one given, or a vector's own."""
+    axis = t.opts[0]
+    if axis is None:
+        return 1 if shape[0] == 1 and shape[1] > 1 else 0
+    return axis
+
+
+def layer_shape(t, shapes_, fail) -> tuple[int, int]:
+    """The shape of a layer function's value (refused naming the node where
+    the inputs do not fit)."""
+    n, m = shapes_[0]
+    name = t.name
+    if name in REDUCTIONS:
+        axis = t.opts[0]
+        return (1, 1) if axis is None else ((1, m) if axis == 0 else (n, 1))
+    if name in SOFTMAXES:
+        if t.opts[0] is None and n > 1 and m > 1:
+            raise fail(f"{show(t)}: the softmax of a {n}x{m} matrix needs its axis: "
+                       f"{name}(..., axis=1) along each row, axis=0 down each column")
+        return (n, m)
+    if name in NORMS:
+        d = m
+        for what, (r, c) in zip(("gamma", "beta"), shapes_[1:]):
+            if r * c != d or (r != 1 and c != 1):
+                raise fail(f"{show(t)}: {what} must hold one number per column of the {n}x{m} input "
+                           f"({d} numbers), got {r}x{c}")
+        return (n, m)
+    if name == "dropout":
+        if shapes_[1] != (n, m):
+            raise fail(f"{show(t)}: the mask must be {n}x{m} like the input, got {shapes_[1][0]}x{shapes_[1][1]}")
+        return (n, m)
+    if name == "embedding":
+        if t.opts[0] is None:
+            r, c = shapes_[1]
+            if r != 1 and c != 1:
+                raise fail(f"{show(t)}: the indices must be a list (a vector), got {r}x{c}")
+            k = r * c
+        else:
+            k = len(t.opts[0])
+            bad = [i for i in t.opts[0] if i >= n]
+            if bad:
+                raise fail(f"{show(t)}: index {bad[0]} is past the {n} rows of the table (indices count from 0)")
+        return (k, m)
+    if name == "concat":
+        axis = t.opts[0]
+        if axis == 0:
+            if len({c for _, c in shapes_}) != 1:
+                raise fail(f"{show(t)}: stacking rows (axis=0) needs the same number of columns, got "
+                           + ", ".join(f"{r}x{c}" for r, c in shapes_))
+            return (sum(r for r, _ in shapes_), shapes_[0][1])
+        if len({r for r, _ in shapes_}) != 1:
+            raise fail(f"{show(t)}: stacking columns (axis=1) needs the same number of rows, got "
+                       + ", ".join(f"{r}x{c}" for r, c in shapes_))
+        return (shapes_[0][0], sum(c for _, c in shapes_))
+    raise AssertionError(name)
 
 
 def window_shape(t, shapes_, fail) -> tuple[int, int]:
@@ -290,11 +452,22 @@ def window_shape(t, shapes_, fail) -> tuple[int, int]:
     pad = f" padded by {p} on every side ({N}x{M})" if p else ""
     if f > N or g > M:
         raise fail(f"{show(t)}: {what} does not fit in the {n}x{m} input{pad}")
-    for size, k in ((N, f), (M, g)):
-        if (size - k) % s:
-            raise fail(f"{show(t)}: with stride {s}, {what} does not tile the {n}x{m} input{pad}: "
-                       f"({size} - {k}) / {s} is not a whole number")
+    # floor((n + 2p - f)/s) + 1, as PyTorch: where the windows do not tile,
+    # the last rows and columns are not covered (the picture and the
+    # conventions say which)
     return ((N - f) // s + 1, (M - g) // s + 1)
+
+
+def uncovered(t, in_shape, k_shape) -> tuple[int, int]:
+    """(rows, columns) of the padded input that no window covers."""
+    (n, m) = in_shape
+    if t.name in CONV:
+        (f, g), (s, p) = k_shape, t.opts
+    else:
+        (f, s), p = t.opts, 0
+        g = f
+    N, M = n + 2 * p, m + 2 * p
+    return ((N - f) % s, (M - g) % s)
 
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 3}
@@ -318,18 +491,67 @@ def show(t, ctx: int = 0) -> str:
     if t.name in SETTINGS:
         for (key, _), v in zip(SETTINGS[t.name], t.opts):
             args.append(f"{key}={v}")
+    if t.name in LAYER_SETTINGS:
+        for (key, kind, default), v in zip(LAYER_SETTINGS[t.name], t.opts):
+            if v is None or (kind == "axis" and t.name == "concat" and v == 0):
+                continue
+            if kind == "number":
+                if t.name in NORMS and v == default:
+                    continue
+                v = exact.q_str(v)
+            elif kind == "indices":
+                v = "[" + ", ".join(map(str, v)) + "]"
+            args.append(f"{key}={v}")
     return f"{t.name}({', '.join(args)})"
 
 
 # ------------------------------------------------------------------ exact values
 def _broadcast(A: Mat, B: Mat, f) -> Mat:
+    """f entry by entry, NumPy's broadcasting: a dimension of 1 is repeated."""
     if A.shape == (1, 1) and B.shape != (1, 1):
         a = A[0, 0]
         return B.map(lambda y: f(a, y))
     if B.shape == (1, 1) and A.shape != (1, 1):
         b = B[0, 0]
         return A.map(lambda x: f(x, b))
-    return Mat(tuple(f(x, y) for x, y in zip(ra, rb)) for ra, rb in zip(A.rows, B.rows))
+    if A.shape == B.shape:
+        return Mat(tuple(f(x, y) for x, y in zip(ra, rb)) for ra, rb in zip(A.rows, B.rows))
+    n, m = max(A.n, B.n), max(A.m, B.m)
+    return Mat(tuple(f(A[i if A.n > 1 else 0, j if A.m > 1 else 0], B[i if B.n > 1 else 0, j if B.m > 1 else 0])
+                     for j in range(m)) for i in range(n))
+
+
+def _total(xs):
+    total = ZERO
+    for x in xs:
+        total = total + x
+    return total
+
+
+def _slices(X: Mat, axis: int) -> list[list]:
+    """The columns (axis 0) or the rows (axis 1) of X, each a list."""
+    return [list(c) for c in zip(*X.rows)] if axis == 0 else [list(r) for r in X.rows]
+
+
+def _from_slices(slices: list[list], axis: int) -> Mat:
+    return Mat(tuple(r) for r in zip(*slices)) if axis == 0 else Mat(tuple(r) for r in slices)
+
+
+def _reduce(X: Mat, axis, f) -> Mat:
+    """f of each column (axis 0: a 1 x m row), each row (axis 1: n x 1) or of
+    every entry (None: 1 x 1)."""
+    if axis is None:
+        return Mat([[f(list(X.entries()))]])
+    vals = [f(sl) for sl in _slices(X, axis)]
+    return Mat([vals]) if axis == 0 else Mat([[v] for v in vals])
+
+
+def _spread(G: Mat, shape, axis) -> Mat:
+    """A reduction's upstream gradient repeated over what it reduced."""
+    n, m = shape
+    if axis is None:
+        return Mat.fill(n, m, G[0, 0])
+    return Mat(tuple(G[0, j] if axis == 0 else G[i, 0] for j in range(m)) for i in range(n))
 
 
 class Evaluator:
@@ -483,6 +705,8 @@ class Evaluator:
             if t.op == "*":
                 return _broadcast(A, B, lambda x, y: x * y)
             if t.op == "/":
+                if self.slip == "scale_left_out" and _is_scale(t):
+                    return A
                 return _broadcast(A, B, self.div)
             if t.op == "**":
                 return _broadcast(A, B, self.power)
@@ -492,11 +716,8 @@ class Evaluator:
             vals = [self.value(a, env, memo) for a in t.args]
             if t.name == "T":
                 return vals[0].T
-            if t.name == "sum":
-                total = ZERO
-                for x in vals[0].entries():
-                    total = total + x
-                return Mat([[total]])
+            if t.name in LAYER_SETTINGS:
+                return self.layer(t, vals, env)
             if t.name in CONV:
                 stride, pad = t.opts
                 K = vals[1] if (t.name == "conv2d") != (self.slip == "kernel_flipped") else flip(vals[1])
@@ -517,6 +738,171 @@ class Evaluator:
                 return _broadcast(vals[0], vals[1], lambda x, y: x if exact.sign(x - y) <= 0 else y)
             return vals[0].map(lambda x: self.fn(t, x))
         raise AssertionError(t)
+
+    # -- the layers' functions ----------------------------------------------------
+    def _mean(self, xs):
+        return _total(xs) / len(xs)
+
+    def _var(self, xs):
+        """The variance of a slice: biased (divided by N), as PyTorch's
+        normalisations; the slip divides by N - 1."""
+        mu = self._mean(xs)
+        sq = _total([(x - mu) * (x - mu) for x in xs])
+        if self.slip == "unbiased_variance" and len(xs) > 1:
+            return sq / (len(xs) - 1)
+        return sq / len(xs)
+
+    def _softmax(self, xs):
+        shift = xs[0]
+        if all(exact.is_rational(x) for x in xs):
+            shift = max(xs)
+        es = [exact.exp(x - shift) for x in xs]
+        total = _total(es)
+        return [e / total for e in es], shift, total
+
+    def _norm(self, xs, eps):
+        """(x-hat of a slice, its root sqrt(var + eps))."""
+        mu = self._mean(xs)
+        var = self._var(xs)
+        if self.slip == "eps_left_out":
+            eps = ZERO
+        inside = var + eps
+        if not inside:
+            raise self.fail("the variance is 0 and eps is 0: the normalisation divides by zero")
+        root = exact.sqrt(inside, lambda: self.what)
+        return [(x - mu) / root for x in xs], root
+
+    def _indices(self, t, vals):
+        if t.opts[0] is not None:
+            return list(t.opts[0])
+        out = []
+        for x in vals[1].entries():
+            if not exact.is_rational(x) or exact.denom(x) != 1 or x < 0:
+                raise self.fail(f"the indices of {t.name} must be whole numbers from 0, got {exact.to_float(x):g}")
+            out.append(int(exact.numer(x)))
+        if any(i >= vals[0].n for i in out):
+            raise self.fail(f"an index of {t.name} is past the {vals[0].n} rows of the table")
+        return out
+
+    def layer(self, t, vals, env) -> Mat:
+        """The value of a layer function (the settings in t.opts)."""
+        X = vals[0]
+        name = t.name
+        if name == "sum":
+            return _reduce(X, t.opts[0], _total)
+        if name == "mean":
+            return _reduce(X, t.opts[0], self._mean)
+        if name == "var":
+            return _reduce(X, t.opts[0], self._var)
+        if name in SOFTMAXES:
+            axis = softmax_axis(t, X.shape)
+            if self.slip == "softmax_wrong_axis" and X.n > 1 and X.m > 1:
+                axis = 1 - axis
+            out = []
+            for sl in _slices(X, axis):
+                S, shift, total = self._softmax(sl)
+                if name == "softmax":
+                    out.append(S)
+                else:
+                    lse = shift + exact.log(total, lambda: self.what)
+                    out.append([x - lse for x in sl])
+            return _from_slices(out, axis)
+        if name in NORMS:
+            eps = t.opts[0]
+            gamma, beta = list(vals[1].entries()), list(vals[2].entries())
+            axis = 0 if name == "batchnorm" else 1
+            hats = [self._norm(sl, eps)[0] for sl in _slices(X, axis)]
+            H = _from_slices(hats, axis)
+            return Mat(tuple(gamma[j] * H[i, j] + beta[j] for j in range(X.m)) for i in range(X.n))
+        if name == "dropout":
+            M, p = vals[1], t.opts[0]
+            for x in M.entries():
+                if x != ZERO and x != ONE:
+                    raise self.fail("the dropout mask must hold only 0 and 1")
+            if not (ZERO <= p < ONE):
+                raise self.fail(f"the dropout probability p must be at least 0 and below 1, got {exact.q_str(p)}")
+            scale = ONE if self.slip == "dropout_unscaled" else ONE / (ONE - p)
+            return _broadcast(X, M, lambda x, k: x * k * scale)
+        if name == "embedding":
+            return Mat(tuple(X.rows[i]) for i in self._indices(t, vals))
+        if name == "concat":
+            if t.opts[0] == 0:
+                return Mat(tuple(r) for V in vals for r in V.rows)
+            return Mat(tuple(x for V in vals for x in V.rows[i]) for i in range(X.n))
+        raise AssertionError(name)
+
+    def layer_back(self, t, vals, G: Mat, env) -> dict:
+        """{argument index: G pulled back onto that argument} of a layer function."""
+        X = vals[0]
+        name = t.name
+        if name == "sum":
+            return {0: _spread(G, X.shape, t.opts[0])}
+        if name == "mean":
+            k = X.n * X.m if t.opts[0] is None else (X.n if t.opts[0] == 0 else X.m)
+            return {0: _spread(G, X.shape, t.opts[0]).map(lambda g: g / k)}
+        if name == "var":
+            axis = t.opts[0]
+            Mu = _reduce(X, axis, self._mean)
+            k = X.n * X.m if axis is None else (X.n if axis == 0 else X.m)
+            if self.slip == "unbiased_variance" and k > 1:
+                k -= 1
+            Gs = _spread(G, X.shape, axis)
+            Ms = _spread(Mu, X.shape, axis)
+            # d var / d x_i = 2 (x_i - mu) / N (the mean's own change sums to 0)
+            return {0: Mat(tuple(Gs[i, j] * 2 * (X[i, j] - Ms[i, j]) / k for j in range(X.m)) for i in range(X.n))}
+        if name in SOFTMAXES:
+            axis = softmax_axis(t, X.shape)
+            if self.slip == "softmax_wrong_axis" and X.n > 1 and X.m > 1:
+                axis = 1 - axis
+            out = []
+            for sl, gs in zip(_slices(X, axis), _slices(G, axis)):
+                S = self._softmax(sl)[0]
+                if name == "softmax":  # dZ = S (dS - sum(dS S))
+                    inner = _total([g * y for g, y in zip(gs, S)])
+                    out.append([y * (g - inner) for g, y in zip(gs, S)])
+                else:  # dZ = dY - S sum(dY)
+                    tot = _total(gs)
+                    out.append([g - y * tot for g, y in zip(gs, S)])
+            return {0: _from_slices(out, axis)}
+        if name in NORMS:
+            eps = t.opts[0]
+            gamma = list(vals[1].entries())
+            axis = 0 if name == "batchnorm" else 1
+            dX_sl, hats_sl = [], []
+            for idx, (sl, gs) in enumerate(zip(_slices(X, axis), _slices(G, axis))):
+                hat, root = self._norm(sl, eps)
+                hats_sl.append(hat)
+                # g-hat = dY * gamma (per column: one gamma for a batchnorm column, each entry's own in a row)
+                gh = [g * (gamma[idx] if axis == 0 else gamma[j]) for j, g in enumerate(gs)]
+                N = len(sl)
+                s1 = _total(gh)
+                s2 = _total([a * h for a, h in zip(gh, hat)])
+                dX_sl.append([(N * a - s1 - h * s2) / (N * root) for a, h in zip(gh, hat)])
+            H = _from_slices(hats_sl, axis)
+            dgamma = [_total([G[i, j] * H[i, j] for i in range(X.n)]) for j in range(X.m)]
+            dbeta = [_total([G[i, j] for i in range(X.n)]) for j in range(X.m)]
+            return {0: _from_slices(dX_sl, axis), 1: _like(dgamma, vals[1]), 2: _like(dbeta, vals[2])}
+        if name == "dropout":
+            M, p = vals[1], t.opts[0]
+            scale = ONE if self.slip == "dropout_unscaled" else ONE / (ONE - p)
+            return {0: _broadcast(G, M, lambda g, k: g * k * scale),
+                    1: Mat(tuple(G[i, j] * X[i, j] * scale for j in range(X.m)) for i in range(X.n))}
+        if name == "embedding":
+            rows = [[ZERO] * X.m for _ in range(X.n)]
+            for k, i in enumerate(self._indices(t, vals)):  # repeated indices add up
+                rows[i] = [a + g for a, g in zip(rows[i], G.rows[k])]
+            return {0: Mat(tuple(r) for r in rows)}
+        if name == "concat":
+            out, at = {}, 0
+            for k, V in enumerate(vals):
+                if t.opts[0] == 0:
+                    out[k] = Mat(tuple(G.rows[at + i]) for i in range(V.n))
+                    at += V.n
+                else:
+                    out[k] = Mat(tuple(G.rows[i][at: at + V.m]) for i in range(V.n))
+                    at += V.m
+            return out
+        raise AssertionError(name)
 
     # -- the local derivative: G (shaped like the tree's value) back to names
     def vjp(self, tree, env: dict, G: Mat, memo: dict | None = None) -> dict:
@@ -540,9 +926,10 @@ class Evaluator:
             A = self.value(t.args[0], env, memo)
             if t.name == "T":
                 self._back(t.args[0], env, G.T, memo, out)
-            elif t.name == "sum":
-                g = G[0, 0]
-                self._back(t.args[0], env, Mat.fill(A.n, A.m, g), memo, out)
+            elif t.name in LAYER_SETTINGS:
+                vals = [self.value(a, env, memo) for a in t.args]
+                for k, back in self.layer_back(t, vals, G, env).items():
+                    self._back(t.args[k], env, back, memo, out)
             elif t.name in CONV:
                 stride, pad = t.opts
                 K0 = self.value(t.args[1], env, memo)
@@ -578,6 +965,9 @@ class Evaluator:
             self._back(t.a, env, _reduce_to(_broadcast(G, B, lambda g, y: g * y), A), memo, out)
             self._back(t.b, env, _reduce_to(_broadcast(G, A, lambda g, x: g * x), B), memo, out)
         elif t.op == "/":
+            if self.slip == "scale_left_out" and _is_scale(t):
+                self._back(t.a, env, G, memo, out)
+                return
             self._back(t.a, env, _reduce_to(_broadcast(G, B, self.div), A), memo, out)
             C = self.value(t, env, memo)
             # d(a/b)/db = -(a/b)/b
@@ -759,13 +1149,34 @@ def pool_mask(X: Mat, size: int, stride: int) -> Mat:
 
 
 def _reduce_to(G: Mat, like: Mat) -> Mat:
-    """A broadcast scalar's share: the sum of G where ``like`` is 1 x 1."""
-    if like.shape == (1, 1) and G.shape != (1, 1):
-        total = ZERO
-        for x in G.entries():
-            total = total + x
-        return Mat([[total]])
+    """A broadcast operand's share: G summed over the dimensions ``like``
+    was repeated along (all of them for a scalar)."""
+    if G.shape == like.shape:
+        return G
+    if like.n == 1 and G.n > 1:
+        G = _reduce(G, 0, _total)
+    if like.m == 1 and G.m > 1:
+        G = _reduce(G, 1, _total)
     return G
+
+
+def _like(values: list, V: Mat) -> Mat:
+    """A flat list of numbers in V's shape (a gamma given as a row or a column)."""
+    return Mat([values]) if V.n == 1 else Mat([[v] for v in values])
+
+
+def _is_scale(t) -> bool:
+    """A division of a matrix product by a constant: attention's 1/sqrt(d)."""
+    def has_matmul(u):
+        if isinstance(u, Bin):
+            return u.op == "@" or has_matmul(u.a) or has_matmul(u.b)
+        if isinstance(u, Fn):
+            return any(has_matmul(a) for a in u.args)
+        if isinstance(u, Neg):
+            return has_matmul(u.a)
+        return False
+
+    return isinstance(t, Bin) and t.op == "/" and not names(t.b) and has_matmul(t.a)
 
 
 def Fr_value(q) -> float:

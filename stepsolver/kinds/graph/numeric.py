@@ -18,7 +18,7 @@ import numpy as np
 from ...errors import CrossCheckError
 from ...exact import to_float
 from ...functions.arrays import FLOAT64
-from .expr import Bin, Neg, Num, Ref
+from .expr import LAYER_SETTINGS, Bin, Neg, Num, Ref, softmax_axis
 
 REL = 1e-9
 
@@ -51,12 +51,45 @@ def _eval(t, env):
         size, stride = t.opts
         w = _windows(x, (size, size), stride)
         return w.max(axis=(2, 3)) if t.name == "maxpool" else w.mean(axis=(2, 3))
+    if t.name in LAYER_SETTINGS:
+        return _layer(t, args)
     return {
-        "T": lambda: x.T, "sum": lambda: np.array([[x.sum()]]), "exp": lambda: np.exp(x), "log": lambda: np.log(x),
+        "T": lambda: x.T, "exp": lambda: np.exp(x), "log": lambda: np.log(x),
         "sqrt": lambda: np.sqrt(x), "abs": lambda: np.abs(x),
         "max": lambda: np.where(x >= args[1], x, args[1]) if True else None,
         "min": lambda: np.where(x <= args[1], x, args[1]),
     }[t.name]()
+
+
+def _layer(t, args):
+    """The layers' functions in NumPy, written from their definitions (PyTorch's
+    BatchNorm1d in training mode and LayerNorm: biased variance, eps inside the root)."""
+    x = args[0]
+    name = t.name
+    if name in ("sum", "mean", "var"):
+        axis = t.opts[0]
+        f = {"sum": np.sum, "mean": np.mean, "var": np.var}[name]
+        return np.array([[f(x)]]) if axis is None else f(x, axis=axis, keepdims=True)
+    if name in ("softmax", "log_softmax"):
+        axis = softmax_axis(t, x.shape)
+        z = x - x.max(axis=axis, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        return np.exp(z - lse) if name == "softmax" else z - lse
+    if name in ("batchnorm", "layernorm"):
+        eps = to_float(t.opts[0])
+        axis = 0 if name == "batchnorm" else 1
+        gamma, beta = args[1].reshape(1, -1), args[2].reshape(1, -1)
+        mu = x.mean(axis=axis, keepdims=True)
+        var = x.var(axis=axis, keepdims=True)
+        return gamma * (x - mu) / np.sqrt(var + eps) + beta
+    if name == "dropout":
+        return x * args[1] / (1 - to_float(t.opts[0]))
+    if name == "embedding":
+        idx = list(t.opts[0]) if t.opts[0] is not None else [int(round(v)) for v in args[1].ravel()]
+        return x[idx, :]
+    if name == "concat":
+        return np.concatenate(args, axis=t.opts[0])
+    raise AssertionError(name)
 
 
 def _windows(x: np.ndarray, shape, stride: int) -> np.ndarray:

@@ -113,9 +113,7 @@ def parse_value(value, key: str) -> Mat:
 def _name(name: str, key: str) -> str:
     if not NAME.fullmatch(name):
         raise InputError(f"{name!r} is not a name: a letter, then letters, digits or _ (at most 31)", key=key)
-    if name in expr.FUNCTIONS:
-        raise InputError(f"{name!r} is a function and cannot name a value", key=key)
-    return name
+    return name  # a value may be named like a function (a target T): only a name that is called is one
 
 
 def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
@@ -137,8 +135,6 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
 
     def define(name, key):
         _name(name, key)
-        if name in functions:
-            raise InputError(f"{name!r} is a function and cannot name a value", key=key)
         if name in seen:
             raise InputError(f"{name!r} is defined twice (first at {seen[name]})", key=key)
         seen[name] = key

@@ -118,8 +118,50 @@ class GraphView(RoundedKeys):
             M = self.s.values[n.name]
             rows.append(SimpleNamespace(name=n.name, sym=self.n.name(n.name), formula=formula, numbers=numbers,
                                         value=self.val(M), rel=self.rel(M), same=numbers == formula,
-                                        entries=self._entries(n, M)))
+                                        entries=self._entries(n, M), steps=self._layer_steps(n)))
         return rows
+
+    def _layer_steps(self, n) -> list:
+        """What a teacher writes before a normalisation's result: the means,
+        the variances (biased, divided by N) and x-hat, each as formula =
+        numbers = result."""
+        out = []
+        env = {v: self.s.values[v] for v in n.parents}
+        ev = expr.Evaluator(f"node {n.name}")
+
+        def walk(t):
+            if isinstance(t, Fn):
+                for a in t.args:
+                    walk(a)
+                if t.name in expr.NORMS:
+                    out.extend(self._norm_lines(t, ev.value(t.args[0], env)))
+            elif isinstance(t, Bin):
+                walk(t.a)
+                walk(t.b)
+            elif isinstance(t, Neg):
+                walk(t.a)
+
+        walk(n.tree)
+        return out
+
+    def _norm_lines(self, t, X) -> list:
+        axis = 0 if t.name == "batchnorm" else 1
+        k = "i" if axis == 0 else "j"
+        N = X.n if axis == 0 else X.m
+        xs = display.latex(t.args[0], self.n.name, self._num)
+        mu = expr._reduce(X, axis, lambda sl: expr._total(sl) / len(sl))
+        ev = expr.Evaluator("norm")
+        var = expr._reduce(X, axis, ev._var)
+        eps = t.opts[0]
+        hat = expr._from_slices([ev._norm(sl, eps)[0] for sl in expr._slices(X, axis)], axis)
+        lines = [
+            f"\\mu = \\frac{{1}}{{{N}}} \\textstyle\\sum_{{{k}}} {xs} {self.rel(mu)} {self.val(mu)}",
+            f"\\sigma^{{2}} = \\frac{{1}}{{{N}}} \\textstyle\\sum_{{{k}}} \\left({xs} - \\mu\\right)^{{2}} "
+            f"{self.rel(var)} {self.val(var)}",
+            f"\\hat{{x}} = \\frac{{{xs} - \\mu}}{{\\sqrt{{\\sigma^{{2}} + \\epsilon}}}},\\quad \\epsilon = {self._num(eps)}"
+            f",\\quad \\hat{{x}} {self.rel(hat)} {self.val(hat)}",
+        ]
+        return lines
 
     def _entries(self, n, M) -> list:
         """--detail element: each entry of a vector or matrix node written out."""
@@ -252,9 +294,11 @@ class GraphView(RoundedKeys):
                     nt = display.latex(d, self._num_leaf, self._num)
                     numbers.append(f"{gt} \\cdot {_wrap(nt)}")
                 else:
-                    rules = display.vjp_terms(c.tree, v, n.grad(c.name), n.name, shapes)
+                    rules = display.vjp_terms(c.tree, v, n.grad(c.name), n.name, shapes, own=(c.tree, n.name(c.name)),
+                                              number=self._num)
                     terms.append(" + ".join(rules))
-                    nrules = display.vjp_terms(c.tree, v, self.val(s.grads[c.name]), self._num_leaf, shapes)
+                    nrules = display.vjp_terms(c.tree, v, self.val(s.grads[c.name]), self._num_leaf, shapes,
+                                               own=(c.tree, self.val(s.values[c.name])), number=self._num)
                     numbers.append(" + ".join(nrules))
             value = self.val(G)
             all_scalar = all(self._scalar(c.name) for c in children) and self._scalar(v)
@@ -449,9 +493,83 @@ class GraphView(RoundedKeys):
             out.append(Text("graph.conv.pool_avg"))
         if self._overlapping():
             out.append(Text("graph.conv.overlap"))
+        for name, t, (r, c) in self._uncovered():
+            out.append(Text("graph.conv.uncovered", which=Text("graph.conv.uncovered_which", rows=r, cols=c,
+                                                               input=display.name_text(name, p.symbols))))
+        if self._broadcasts():
+            out.append(Text("graph.conv.broadcast"))
+        if used & {"mean", "var"} or any(self._axes()):
+            out.append(Text("graph.conv.axis"))
+        if used & {"softmax", "log_softmax"}:
+            out.append(Text("graph.conv.softmax"))
+        for fn in ("batchnorm", "layernorm"):
+            for t in self._calls(fn):
+                out.append(Text(f"graph.conv.{fn}", eps=self.f.plain(t.opts[0])))
+        for t in self._calls("dropout"):
+            out.append(Text("graph.conv.dropout", p=self.f.plain(t.opts[0])))
+        if "embedding" in used:
+            out.append(Text("graph.conv.embedding"))
         if p.update is not None and p.update.optimizer.plain:
             out.append(Text(f"graph.conv.{p.update.direction}"))
         return out
+
+    def _calls(self, name: str) -> list:
+        """Every call of the function ``name`` in the graph's nodes, once per distinct call."""
+        found = []
+
+        def walk(t):
+            if isinstance(t, Fn):
+                if t.name == name and t not in found:
+                    found.append(t)
+                for a in t.args:
+                    walk(a)
+            elif isinstance(t, Bin):
+                walk(t.a)
+                walk(t.b)
+            elif isinstance(t, Neg):
+                walk(t.a)
+
+        for n in self.problem.inner:
+            walk(n.tree)
+        return found
+
+    def _axes(self) -> list:
+        return [t.opts[0] for fn in ("sum",) for t in self._calls(fn) if t.opts and t.opts[0] is not None]
+
+    def _uncovered(self) -> list:
+        """(input name, call, (rows, columns) not covered) of each convolution or pooling whose windows do not tile."""
+        out = []
+        for fn in expr.SETTINGS:
+            for t in self._calls(fn):
+                if not isinstance(t.args[0], Ref):
+                    continue
+                k = shape_of(t.args[1], self._shapes, "display") if fn in expr.CONV else None
+                r, c = expr.uncovered(t, self._shapes[t.args[0].name], k)
+                if r or c:
+                    out.append((t.args[0].name, t, (r, c)))
+        return out
+
+    def _broadcasts(self) -> bool:
+        """Whether an operation repeats a row or a column (not a scalar) to another shape."""
+        shapes = self._shapes
+        found = []
+
+        def walk(t):
+            if isinstance(t, Bin) and t.op != "@":
+                a, b = shape_of(t.a, shapes, "display"), shape_of(t.b, shapes, "display")
+                if a != b and a != (1, 1) and b != (1, 1):
+                    found.append(t)
+                walk(t.a)
+                walk(t.b)
+            elif isinstance(t, Fn):
+                for a in t.args:
+                    walk(a)
+            elif isinstance(t, Neg):
+                walk(t.a)
+
+        for n in self.problem.inner:
+            walk(n.tree)
+        return bool(found)
 
     def _overlapping(self) -> bool:
         """Whether some convolution or pooling has windows that overlap."""
