@@ -14,7 +14,7 @@ from __future__ import annotations
 from ...exact import ONE, Mat
 from ...functions import optimizers
 from ...trace import Key
-from .expr import CONV, POOL, Bin, Evaluator, Fn, Neg
+from .expr import CONV, NORMS, POOL, SOFTMAXES, Bin, Evaluator, Fn, Neg
 
 
 def replay(marker, trace, sheet) -> None:
@@ -33,10 +33,11 @@ def replay(marker, trace, sheet) -> None:
         ft = run(f, *[V[v] for v in n.parents])
 
         def value_cands(view, n=n):
-            if not _uses(n.tree, CONV):
-                return []
-            ev = Evaluator(f"node {n.name}", slip="kernel_flipped")
-            return [("kernel_flipped", safe(lambda: ev.value(n.tree, {v: view(V[v]) for v in n.parents})))]
+            out = []
+            for slip in _value_slips(n.tree):
+                ev = Evaluator(f"node {n.name}", slip=slip)
+                out.append((slip, safe(lambda ev=ev: ev.value(n.tree, {v: view(V[v]) for v in n.parents}))))
+            return out
 
         V[n.name] = marker.judge(Key(1, n.name, "value"), s.values[n.name], [ft], value_cands)
 
@@ -106,8 +107,8 @@ def replay(marker, trace, sheet) -> None:
                 out.append(("forgot_upstream", total))
             # the classic slips of convolutions and pooling, worked into the pull-back
             for slip, fns in (("kernel_flipped", CONV), ("pool_everywhere", ("maxpool",)),
-                              ("overlap_overwritten", CONV + POOL)):
-                if not any(_uses(c.tree, fns) for c, _ in layout):
+                              ("overlap_overwritten", CONV + POOL)) + LAYER_SLIPS:
+                if not any(_uses(c.tree, fns) or (slip == "scale_left_out" and _scaled(c.tree)) for c, _ in layout):
                     continue
                 total = None
                 for c, k in layout:
@@ -165,6 +166,35 @@ def _total(Ms):
             return None
         total = M if total is None else total + M
     return total
+
+
+#: the classic slips of the layers' functions, worked into values and pull-backs
+LAYER_SLIPS = (("eps_left_out", NORMS), ("unbiased_variance", NORMS + ("var",)),
+               ("dropout_unscaled", ("dropout",)), ("softmax_wrong_axis", SOFTMAXES), ("scale_left_out", ()))
+
+
+def _value_slips(tree) -> list[str]:
+    """The slips that may change this node's value."""
+    out = ["kernel_flipped"] if _uses(tree, CONV) else []
+    for slip, fns in LAYER_SLIPS:
+        if _uses(tree, fns) or (slip == "scale_left_out" and _scaled(tree)):
+            out.append(slip)
+    return out
+
+
+def _scaled(tree) -> bool:
+    """Whether the tree divides a matrix product by a constant (attention's 1/sqrt(d))."""
+    from .expr import _is_scale
+
+    if _is_scale(tree):
+        return True
+    if isinstance(tree, Fn):
+        return any(_scaled(a) for a in tree.args)
+    if isinstance(tree, Bin):
+        return _scaled(tree.a) or _scaled(tree.b)
+    if isinstance(tree, Neg):
+        return _scaled(tree.a)
+    return False
 
 
 def _uses(tree, names) -> bool:
