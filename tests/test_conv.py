@@ -269,9 +269,7 @@ L = "sum((B - T)**2)"
 
 # ------------------------------------------------------------ shapes and settings
 @pytest.mark.parametrize("expr, words", [
-    ("conv2d(X, K, stride=2)", "does not tile the 3x3 input"),
     ("conv2d(K, X)", "does not fit in the 2x2 input"),
-    ("maxpool(X, 2)", "with stride 2, a 2x2 window does not tile"),
     ("conv2d(X, K, stride=0)", "from 1 to 16"),
     ("conv2d(X, K, step=1)", "no setting 'step'"),
     ("maxpool(X)", "needs a window size"),
@@ -284,6 +282,21 @@ def test_a_shape_or_setting_that_does_not_fit_is_one_line_naming_the_node(tmp_pa
     r = run_cli("solve", p)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "nodes.Y" in r.stderr and words in r.stderr
+
+
+@pytest.mark.parametrize("expr, value", [("conv2d(X, K, stride=2)", "2"), ("maxpool(X, 2)", "2"),
+                                         ("avgpool(X, 2, stride=2)", "1")])
+def test_windows_that_do_not_tile_are_floored_as_pytorch_does(tmp_path, expr, value):
+    """floor((3 - 2)/2) + 1 = 1: one window, the last row and column of the 3x3 input not covered."""
+    p = tmp_path / "t.toml"
+    p.write_text(f'kind = "graph"\n[inputs]\nK = [[1, 0], [0, 1]]\nX = [[1, 2, 0], [0, 1, 3], [2, 1, 0]]\n'
+                 f'[nodes]\nY = "{expr}"\nL = "sum(Y)"\n')
+    data = json.loads(run_cli("solve", p, "-f", "json").stdout)
+    n = {x["name"]: x for x in data["nodes"]}
+    assert n["Y"]["value"]["exact"] == value
+    assert n["X"]["grad"]["exact"][2] == ["0", "0", "0"] and [r[2] for r in n["X"]["grad"]["exact"]] == ["0"] * 3
+    text = " ".join(run_cli("solve", p, "-f", "text").stdout.split())
+    assert "the last 1 row(s) and 1 column(s) of X" in text
 
 
 # ------------------------------------------------------------ the derivation
