@@ -274,3 +274,21 @@ def test_check_names_the_classic_slips(tmp_path, path, node, slip):
     report = json.loads(run_cli("check", problem, sheet, "-f", "json").stdout)
     wrong = [it for it in report["items"] if it["verdict"] == "wrong"]
     assert wrong and all(it["hint"] and it["hint"]["code"] == slip for it in wrong), report["items"][:3]
+
+
+def test_the_picture_marks_what_no_window_covers():
+    html = run_cli("solve", ROOT / "problems" / "graph_conv_not_tiling.toml", "-f", "html").stdout
+    assert html.count('stroke-dasharray="3,2"') == 9  # the last row and column of the 5x5 input
+    html = run_cli("solve", ROOT / "problems" / "graph_conv_padded_strided.toml", "-f", "html").stdout
+    assert "stroke-dasharray" not in html  # windows that tile: nothing uncovered
+
+
+@pytest.mark.parametrize("name", ["graph_batchnorm", "graph_attention", "graph_embedding"])
+def test_generate_varies_the_layer_exercises(tmp_path, name):
+    out = tmp_path / "v"
+    r = run_cli("generate", "--from", ROOT / "problems" / f"{name}.toml", "--count", "2", "--seed", "5", "--out", out)
+    assert r.returncode == 0, r.stderr
+    texts = sorted(p.read_text() for p in out.glob("*.toml"))
+    assert len(texts) == 2 and texts[0] != texts[1]
+    for p in out.glob("*.toml"):
+        assert run_cli("solve", p, "-f", "json").returncode == 0

@@ -216,8 +216,11 @@ class GraphView(RoundedKeys):
                 (f, stride), pad = t.opts, 0
                 g = f
             Xp = expr.padded(X, pad)
+            # rows and columns past the last window (where the windows do not tile): not covered
+            last_r, last_c = Xp.n - (Xp.n - f) % stride, Xp.m - (Xp.m - g) % stride
             cells = [[SimpleNamespace(text=self.f.plain(Xp[i, j]), pad=not (pad <= i < X.n + pad and pad <= j < X.m + pad),
-                                      hit=i < f and j < g) for j in range(Xp.m)] for i in range(Xp.n)]
+                                      hit=i < f and j < g, uncovered=i >= last_r or j >= last_c)
+                      for j in range(Xp.m)] for i in range(Xp.n)]
             figs.append(SimpleNamespace(cells=cells, rows=Xp.n, cols=Xp.m, f=f, g=g,
                                         input=display.name_text(t.args[0].name, self.problem.symbols),
                                         node=display.name_text(name, self.problem.symbols), fn=t.name))
