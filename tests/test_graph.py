@@ -261,6 +261,13 @@ def _shown(exact, text, places, value=None, exact_mode=False):
         if t.quantize(q, ROUND_HALF_UP) in want and (t == x or -t.as_tuple().exponent >= min(places, 1)
                                                      or t in want):
             return True
+    if x and abs(x) < Decimal("0.1"):  # small values: four significant digits, or a mantissa times a power of ten
+        e = x.adjusted()
+        sig = x.quantize(Decimal(1).scaleb(e - places + 1), ROUND_HALF_UP)
+        mant = sig.scaleb(-e)
+        for token in _NUMBER.findall(text):
+            if Decimal(token) in (sig, mant, mant.normalize()) and "." in token:
+                return True
     if f is not None and exact_mode and f.denominator != 1:
         frac = f"\\frac{{{abs(f.numerator)}}}{{{f.denominator}}}"
         return frac in text

@@ -155,7 +155,7 @@ ALLOWED = {"ReLU", "relu", "tanh", "max", "min", "abs", "exp", "softplus", "sigm
            # the layers' functions and settings, and the libraries and courses their conventions name
            "sum", "mean", "var", "axis", "log_softmax", "batchnorm", "layernorm", "dropout", "embedding", "concat",
            "eps", "gamma", "beta", "idx", "BatchNorm", "LayerNorm", "Embedding", "Annotated", "Transformer", "cs231n",
-           "scatter", "mask"}
+           "scatter", "mask", "prev", "total", "last"}
 
 
 def _prose(text: str, fmt: str) -> str:

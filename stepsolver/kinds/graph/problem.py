@@ -76,6 +76,8 @@ class GraphProblem:
     functions: dict = field(default_factory=dict)
     #: leaky_relu's slope where the file sets one
     leaky_slope: object = None
+    #: a recurrence unrolled (recurrence.py): (steps, the cell's names), or None
+    recurrence: tuple | None = None
     kind = None  # bound by kinds.register
 
     @property
@@ -117,7 +119,14 @@ def _name(name: str, key: str) -> str:
 
 
 def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
-    check_keys(data, TOP_KEYS, "")
+    from .recurrence import unroll
+
+    check_keys(data, TOP_KEYS + ("sequence", "recurrence"), "")
+    cell = tuple(expect_table(data["recurrence"], "recurrence")) if "recurrence" in data else ()
+    data = unroll(data)  # a recurrence becomes the plain graph of its steps
+    steps = None
+    if cell:
+        steps = max(int(k[len(cell[0]):]) for k in data["nodes"] if k.startswith(cell[0]) and k[len(cell[0]):].isdigit())
     title = parse_string(data["title"], "title") if "title" in data else None
     description = parse_string(data["description"], "description") if "description" in data else None
     nodes: list[Node] = []
@@ -241,7 +250,7 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
         symbols[name] = form
     own = {k: v for k, v in functions.items() if k in custom}
     return GraphProblem(tuple(nodes), output, seed, tuple(wrt), update, symbols, title, description, source,
-                        functions=own, leaky_slope=slope)
+                        functions=own, leaky_slope=slope, recurrence=(steps, cell) if cell else None)
 
 
 #: the kit's name for reading a problem of this kind

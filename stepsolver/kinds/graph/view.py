@@ -477,6 +477,9 @@ class GraphView(RoundedKeys):
         out.append(Text(f"graph.conv.start_{start}", output=display.name_text(p.output, p.symbols)))
         if any(not self._scalar(n.name) for n in p.nodes):
             out.append(Text("graph.conv.entrywise"))
+        if p.recurrence is not None:
+            steps, cell = p.recurrence
+            out.append(Text("graph.conv.recurrence", cell=", ".join(cell), steps=steps))
         if "relu" in used:
             out.append(Text("graph.conv.relu"))
         if "leaky_relu" in used:
