@@ -202,3 +202,15 @@ def test_a_slip_at_one_step_carries_into_every_later_step(tmp_path):
     assert verdict["h2"] == "wrong"
     assert verdict["y2"] == "carried" and verdict["L2"] == "carried" and verdict["J"] == "carried"
     assert all(verdict[k] == "correct" for k in ("a1", "h1", "y1", "L1", "a2"))
+
+
+def test_generate_varies_weights_and_sequences_and_keeps_the_cell(tmp_path):
+    out = tmp_path / "v"
+    r = run_cli("generate", "--from", ROOT / "problems" / "graph_rnn.toml", "--count", "2", "--seed", "4", "--out", out)
+    assert r.returncode == 0, r.stderr
+    for p in sorted(out.glob("*.toml")):
+        text = p.read_text()
+        assert "[recurrence]" in text and 'a = "Wx*x + Wh*prev(h)"' in text and "[sequence]" in text
+        assert "a1 =" not in text  # written as the cell, not unrolled
+        data = json.loads(run_cli("solve", p, "-f", "json").stdout)
+        assert [n["name"] for n in data["nodes"] if n["expr"]][:4] == ["a1", "h1", "y1", "L1"]

@@ -78,6 +78,8 @@ class GraphProblem:
     leaky_slope: object = None
     #: a recurrence unrolled (recurrence.py): (steps, the cell's names), or None
     recurrence: tuple | None = None
+    #: the recurrence as the file wrote it (its cell, sequence names, nodes after it), or None
+    rolled: dict | None = field(default=None, compare=False)
     kind = None  # bound by kinds.register
 
     @property
@@ -122,11 +124,17 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
     from .recurrence import unroll
 
     check_keys(data, TOP_KEYS + ("sequence", "recurrence"), "")
-    cell = tuple(expect_table(data["recurrence"], "recurrence")) if "recurrence" in data else ()
+    rolled = None
+    if "recurrence" in data:  # the file's own form, kept to write variants in it
+        rolled = {"recurrence": dict(expect_table(data["recurrence"], "recurrence")),
+                  "sequence": tuple(expect_table(data.get("sequence", {}), "sequence")),
+                  "nodes": dict(expect_table(data.get("nodes", {}), "nodes"))}
     data = unroll(data)  # a recurrence becomes the plain graph of its steps
+    cell = tuple(rolled["recurrence"]) if rolled else ()
     steps = None
     if cell:
         steps = max(int(k[len(cell[0]):]) for k in data["nodes"] if k.startswith(cell[0]) and k[len(cell[0]):].isdigit())
+        rolled["steps"] = steps
     title = parse_string(data["title"], "title") if "title" in data else None
     description = parse_string(data["description"], "description") if "description" in data else None
     nodes: list[Node] = []
@@ -250,7 +258,7 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
         symbols[name] = form
     own = {k: v for k, v in functions.items() if k in custom}
     return GraphProblem(tuple(nodes), output, seed, tuple(wrt), update, symbols, title, description, source,
-                        functions=own, leaky_slope=slope, recurrence=(steps, cell) if cell else None)
+                        functions=own, leaky_slope=slope, recurrence=(steps, cell) if cell else None, rolled=rolled)
 
 
 #: the kit's name for reading a problem of this kind

@@ -48,13 +48,27 @@ def problem_text(p: GraphProblem, title: str, command: str = "") -> str:
     lines += ['kind = "graph"', f'title = "{title}"']
     if p.leaky_slope is not None:
         lines.append(f"leaky_slope = {decimal_text(p.leaky_slope)}")
+    rolled = p.rolled
+    seq_entries = set()
+    if rolled:
+        seq_entries = {f"{name}{k}" for name in rolled["sequence"] for k in range(1, rolled["steps"] + 1)}
     for table, role in (("inputs", "input"), ("constants", "constant")):
-        leaves = [n for n in p.nodes if n.role == role]
+        leaves = [n for n in p.nodes if n.role == role and n.name not in seq_entries]
         if leaves:
             lines.append(f"[{table}]")
             lines += [f"{n.name} = {_value_text(n.value)}" for n in leaves]
-    lines.append("[nodes]")
-    lines += [f'{n.name} = "{n.text}"' for n in p.inner]
+    if rolled:  # a recurrence is written back as the cell it was, its sequences with their new entries
+        lines.append("[sequence]")
+        for name in rolled["sequence"]:
+            vals = [_value_text(p.by_name[f"{name}{k}"].value) for k in range(1, rolled["steps"] + 1)]
+            lines.append(f"{name} = [{', '.join(vals)}]")
+        lines.append("[recurrence]")
+        lines += [f'{k} = "{v}"' for k, v in rolled["recurrence"].items()]
+        lines.append("[nodes]")
+        lines += [f'{k} = "{v}"' for k, v in rolled["nodes"].items()]
+    else:
+        lines.append("[nodes]")
+        lines += [f'{n.name} = "{n.text}"' for n in p.inner]
     lines += ["[backward]", f'output = "{p.output}"', f"seed = {_value_text(p.seed)}"]
     if p.wrt:
         lines.append("wrt = [" + ", ".join(f'"{w}"' for w in p.wrt) + "]")
