@@ -214,3 +214,20 @@ def test_generate_varies_weights_and_sequences_and_keeps_the_cell(tmp_path):
         assert "a1 =" not in text  # written as the cell, not unrolled
         data = json.loads(run_cli("solve", p, "-f", "json").stdout)
         assert [n["name"] for n in data["nodes"] if n["expr"]][:4] == ["a1", "h1", "y1", "L1"]
+
+
+@pytest.mark.parametrize("entry, slip", [("h1", "next_step_left_out"), ("Wx", "last_step_only")])
+def test_check_names_the_slips_of_bptt(tmp_path, entry, slip):
+    """h1-bar without the path through a2, and Wx-bar from step 2 alone, written to 6 decimals."""
+    trace = stepsolver.solve(stepsolver.load_problem(ROOT / "problems" / "graph_rnn.toml")).trace
+    s = trace.steps[0]
+    to = stepsolver.exact.to_float
+    if entry == "h1":
+        value = to(s.grads["y1"][0, 0]) * 2  # y1 = Wy h1: only its own step
+    else:
+        value = to(s.grads["a2"][0, 0]) * 2  # a2 = Wx x2 + Wh h1 with x2 = 2: the last step only
+    sheet = tmp_path / "a.toml"
+    sheet.write_text(f"[grads]\n{entry} = {value:.6f}\n")
+    report = json.loads(run_cli("check", ROOT / "problems" / "graph_rnn.toml", sheet, "-f", "json").stdout)
+    (item,) = report["items"]
+    assert item["verdict"] == "wrong" and item["hint"]["code"] == slip, item

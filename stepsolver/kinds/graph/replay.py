@@ -19,6 +19,7 @@ from .expr import CONV, NORMS, POOL, SOFTMAXES, Bin, Evaluator, Fn, Neg
 
 def replay(marker, trace, sheet) -> None:
     p, s = trace.problem, trace.steps[0]
+    steps = p.recurrence[1] if p.recurrence is not None else None  # the cell's names, for the slips of BPTT
     run, safe = marker.run, marker.safe
     V: dict = {}
     for n in p.nodes:
@@ -97,7 +98,28 @@ def replay(marker, trace, sheet) -> None:
                             continue
                         part = safe(lambda c=c, k=k: pull(c, balls[k], balls[k + 2: k + 2 + len(c.parents)]))
                         total = part if total is None else (None if part is None else total + part)
-                    out.append(("missing_path", total))
+                    # through time: the path through the step after is the one BPTT adds; a shared
+                    # weight left with its last step's term alone is the other classic slip
+                    code = "missing_path"
+                    if steps is not None:
+                        here = _step_of(v, steps)
+                        kept = {_step_of(c.name, steps) for c, _ in layout if c is not skip}
+                        last = max(_step_of(c.name, steps) for c, _ in layout)
+                        if here > 0 and _step_of(skip.name, steps) > here:
+                            code = "next_step_left_out"
+                        elif here == 0 and kept == {last} and last > 1:
+                            code = "last_step_only"
+                    out.append((code, total))
+                # a shared weight's gradient from the last step alone
+                if steps is not None and _step_of(v, steps) == 0:
+                    last = max(_step_of(c.name, steps) for c, _ in layout)
+                    mine = [(c, k) for c, k in layout if _step_of(c.name, steps) == last]
+                    if last > 1 and len(mine) < len(layout):
+                        total = None
+                        for c, k in mine:
+                            part = safe(lambda c=c, k=k: pull(c, balls[k], balls[k + 2: k + 2 + len(c.parents)]))
+                            total = part if total is None else (None if part is None else total + part)
+                        out.append(("last_step_only", total))
             total = None
             for c, k in layout:
                 ones = Mat.fill(balls[k].n, balls[k].m, ONE)
@@ -166,6 +188,15 @@ def _total(Ms):
             return None
         total = M if total is None else total + M
     return total
+
+
+def _step_of(name: str, cell) -> int:
+    """The step an unrolled node belongs to (h2: 2), 0 for a name outside the cell (a shared weight)."""
+    for c in cell:
+        rest = name[len(c):]
+        if name.startswith(c) and rest.isdigit():
+            return int(rest)
+    return 0
 
 
 #: the classic slips of the layers' functions, worked into values and pull-backs
