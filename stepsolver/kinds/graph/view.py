@@ -121,6 +121,28 @@ class GraphView(RoundedKeys):
                                         entries=self._entries(n, M), steps=self._layer_steps(n)))
         return rows
 
+    @property
+    def recurrence_table(self):
+        """A recurrence's forward pass as a table: one row per step, one column per name of the cell
+        (a vector or matrix written inline), or None for a graph without one."""
+        p = self.problem
+        if p.recurrence is None:
+            return None
+        steps, cell = p.recurrence
+        rows = []
+        for k in range(1, steps + 1):
+            row = [str(k)]
+            for c in cell:
+                M = self.s.values.get(f"{c}{k}")
+                if M is None:
+                    row.append("")
+                elif M.shape == (1, 1):
+                    row.append(self.f.num(M[0, 0]))
+                else:
+                    row.append("\\left[" + ",\\ ".join(self.f.num(x) for x in M.entries()) + "\\right]")
+            rows.append(row)
+        return SimpleNamespace(symbols=[self.n.name(c) for c in cell], rows=rows)
+
     def _layer_steps(self, n) -> list:
         """What a teacher writes before a normalisation's result: the means,
         the variances (biased, divided by N) and x-hat, each as formula =
