@@ -141,7 +141,10 @@ class GraphView(RoundedKeys):
                 else:
                     row.append("\\left[" + ",\\ ".join(self.f.num(x) for x in M.entries()) + "\\right]")
             rows.append(row)
-        return SimpleNamespace(symbols=[self.n.name(c) for c in cell], rows=rows)
+        symbols = [self.n.name(c) for c in cell]
+        wide = len(cell) > 6 or any(self.s.values[f"{c}1"].shape != (1, 1) for c in cell)
+        # vectors, or many names: one row per name and a column per step, so that the table fits a page
+        return SimpleNamespace(symbols=symbols, rows=rows, by_name=wide, steps=steps)
 
     def _layer_steps(self, n) -> list:
         """What a teacher writes before a normalisation's result: the means,
