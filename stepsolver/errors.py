@@ -71,6 +71,13 @@ class SolveError(InputError):
     in a custom activation.  Names the quantity, example and unit."""
 
 
+class TimeLimitError(StepsolverError):
+    """The time budget (--time-limit) ran out.  Not a LimitError: the handlers
+    that turn a limit met in a companion computation (the cost after the update,
+    a rounded key, a discarded variant) into a note or a retry must not swallow
+    it, whenever the clock happens to stop."""
+
+
 class RenderError(StepsolverError):
     """A template failed to render (for instance a typo in a teacher's
     template passed with ``--templates``), or an output format is unknown."""

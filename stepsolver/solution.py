@@ -132,9 +132,9 @@ class time_limit:
         self.active = False
 
     def _expired(self, signum, frame):
-        from .errors import LimitError
+        from .errors import TimeLimitError
 
-        raise LimitError(
+        raise TimeLimitError(
             f"took longer than {self.seconds} s (--time-limit); the problem is too large for an exact "
             "solve: use fewer examples, units or steps",
             file=self.what,

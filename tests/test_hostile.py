@@ -156,3 +156,24 @@ def test_a_malicious_template_cannot_reach_python(tmp_path):
     r = run_cli("solve", ROOT / "problems" / "linear_2_3_2.toml", "--templates", tmp_path / "tpl")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "template" in r.stderr
     assert not marker.exists()
+
+
+def test_the_time_limit_is_never_taken_for_a_note(monkeypatch):
+    """A companion computation turns a limit it meets into a note (the cost after the update, the
+    rounded key); the clock running out there must still stop the run, whenever it happens."""
+    import stepsolver
+    from stepsolver.errors import LimitError, TimeLimitError
+    from stepsolver.kinds.net import engine
+
+    assert not issubclass(TimeLimitError, LimitError)
+    real, calls = engine.total_loss, []
+
+    def late(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the cost after the update: where a LimitError becomes a note
+            raise TimeLimitError("took longer than 1 s (--time-limit)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "total_loss", late)
+    with pytest.raises(TimeLimitError):
+        stepsolver.solve(stepsolver.load_problem(ROOT / "problems" / "linear_2_3_2.toml"))

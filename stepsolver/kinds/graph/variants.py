@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 
 from ...lang import messages
-from ...errors import InputError, LimitError, SolveError, StepsolverError
+from ...errors import InputError, LimitError, SolveError, StepsolverError, TimeLimitError
 from ...exact import Mat, decimal_text, denom, is_rational, terminating_places
 from .. import kit
 from . import engine, numeric
@@ -143,6 +143,8 @@ def generate(spec: GraphSpec, count: int, seed: int, max_tries: int = 50_000, pr
             numeric.crosscheck(trace)
         except (SolveError, LimitError, ZeroDivisionError):
             continue
+        except TimeLimitError:
+            raise
         except StepsolverError:
             continue
         if not _nice(trace, spec.decimals, spec.allow_kinks):
