@@ -115,6 +115,20 @@ class Fn:
     act: object = field(default=None, compare=False)
 
 
+def subtrees(tree):
+    """Every subtree of a tree, the tree first (pre-order)."""
+    stack = [tree]
+    while stack:
+        t = stack.pop()
+        yield t
+        if isinstance(t, Bin):
+            stack += [t.b, t.a]
+        elif isinstance(t, Neg):
+            stack.append(t.a)
+        elif isinstance(t, Fn):
+            stack += list(reversed(t.args))
+
+
 def names(tree) -> list[str]:
     """The names a tree reads, in order of first use."""
     out: list[str] = []

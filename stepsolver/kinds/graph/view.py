@@ -150,24 +150,10 @@ class GraphView(RoundedKeys):
         """What a teacher writes before a normalisation's result: the means,
         the variances (biased, divided by N) and x-hat, each as formula =
         numbers = result."""
-        out = []
         env = {v: self.s.values[v] for v in n.parents}
         ev = expr.Evaluator(f"node {n.name}")
-
-        def walk(t):
-            if isinstance(t, Fn):
-                for a in t.args:
-                    walk(a)
-                if t.name in expr.NORMS:
-                    out.extend(self._norm_lines(t, ev.value(t.args[0], env)))
-            elif isinstance(t, Bin):
-                walk(t.a)
-                walk(t.b)
-            elif isinstance(t, Neg):
-                walk(t.a)
-
-        walk(n.tree)
-        return out
+        return [line for t in expr.subtrees(n.tree) if isinstance(t, Fn) and t.name in expr.NORMS
+                for line in self._norm_lines(t, ev.value(t.args[0], env))]
 
     def _norm_lines(self, t, X) -> list:
         axis = 0 if t.name == "batchnorm" else 1
@@ -214,21 +200,8 @@ class GraphView(RoundedKeys):
         input grid with the window of the first output entry marked, as the
         window figures (graph/figures/window.*.j2) draw it."""
         node = self.problem.by_name[name]
-        out = []
-
-        def walk(t):
-            if isinstance(t, Fn):
-                if t.name in expr.SETTINGS and isinstance(t.args[0], Ref):
-                    out.append(t)
-                for a in t.args:
-                    walk(a)
-            elif isinstance(t, Bin):
-                walk(t.a)
-                walk(t.b)
-            elif isinstance(t, Neg):
-                walk(t.a)
-
-        walk(node.tree)
+        out = [t for t in expr.subtrees(node.tree)
+               if isinstance(t, Fn) and t.name in expr.SETTINGS and isinstance(t.args[0], Ref)]
         figs = []
         for t in out:
             X = self.s.values[t.args[0].name]
@@ -466,23 +439,9 @@ class GraphView(RoundedKeys):
     # -- conventions -------------------------------------------------------
     @property
     def functions_used(self) -> set:
-        used = set()
-
-        def walk(t):
-            if isinstance(t, Fn):
-                used.add(t.name)
-                for a in t.args:
-                    walk(a)
-            elif isinstance(t, Bin):
-                used.add(t.op)
-                walk(t.a)
-                walk(t.b)
-            elif isinstance(t, Neg):
-                walk(t.a)
-
-        for n in self.problem.inner:
-            walk(n.tree)
-        return used
+        """The function names and operators the nodes use."""
+        return {t.name if isinstance(t, Fn) else t.op for n in self.problem.inner for t in expr.subtrees(n.tree)
+                if isinstance(t, (Fn, Bin))}
 
     @property
     def own_functions(self) -> list:
@@ -547,21 +506,10 @@ class GraphView(RoundedKeys):
     def _calls(self, name: str) -> list:
         """Every call of the function ``name`` in the graph's nodes, once per distinct call."""
         found = []
-
-        def walk(t):
-            if isinstance(t, Fn):
-                if t.name == name and t not in found:
-                    found.append(t)
-                for a in t.args:
-                    walk(a)
-            elif isinstance(t, Bin):
-                walk(t.a)
-                walk(t.b)
-            elif isinstance(t, Neg):
-                walk(t.a)
-
         for n in self.problem.inner:
-            walk(n.tree)
+            for t in expr.subtrees(n.tree):
+                if isinstance(t, Fn) and t.name == name and t not in found:
+                    found.append(t)
         return found
 
     def _axes(self) -> list:
@@ -583,47 +531,22 @@ class GraphView(RoundedKeys):
     def _broadcasts(self) -> bool:
         """Whether an operation repeats a row or a column (not a scalar) to another shape."""
         shapes = self._shapes
-        found = []
-
-        def walk(t):
-            if isinstance(t, Bin) and t.op != "@":
-                a, b = shape_of(t.a, shapes, "display"), shape_of(t.b, shapes, "display")
-                if a != b and a != (1, 1) and b != (1, 1):
-                    found.append(t)
-                walk(t.a)
-                walk(t.b)
-            elif isinstance(t, Fn):
-                for a in t.args:
-                    walk(a)
-            elif isinstance(t, Neg):
-                walk(t.a)
-
         for n in self.problem.inner:
-            walk(n.tree)
-        return bool(found)
+            for t in expr.subtrees(n.tree):
+                if isinstance(t, Bin) and t.op != "@":
+                    a, b = shape_of(t.a, shapes, "display"), shape_of(t.b, shapes, "display")
+                    if a != b and a != (1, 1) and b != (1, 1):
+                        return True
+        return False
 
     def _overlapping(self) -> bool:
         """Whether some convolution or pooling has windows that overlap."""
-        found = []
-
-        def walk(t):
-            if isinstance(t, Fn):
-                if t.name in ("conv2d", "convolve2d"):
-                    f, g = shape_of(t.args[1], self._shapes, "display")
-                    found.append(t.opts[0] < max(f, g))
-                elif t.name in ("maxpool", "avgpool"):
-                    found.append(t.opts[1] < t.opts[0])
-                for a in t.args:
-                    walk(a)
-            elif isinstance(t, Bin):
-                walk(t.a)
-                walk(t.b)
-            elif isinstance(t, Neg):
-                walk(t.a)
-
-        for n in self.problem.inner:
-            walk(n.tree)
-        return any(found)
+        for fn in expr.CONV:
+            for t in self._calls(fn):
+                f, g = shape_of(t.args[1], self._shapes, "display")
+                if t.opts[0] < max(f, g):
+                    return True
+        return any(t.opts[1] < t.opts[0] for fn in expr.POOL for t in self._calls(fn))
 
     @property
     def _shapes(self) -> dict:
