@@ -38,7 +38,19 @@ def for_notation(traces, notation) -> dict:
     return {k: t for k, t in traces.items() if t.kind.name != "graph" or notation in GRAPH_NOTATIONS}
 
 
+_RENDERS: dict = {}
+
+
 def all_renders(traces, fmt, **extra):
+    """Every problem in every notation and detail, rendered once per session and format (several
+    tests read the same renders)."""
+    key = (id(traces), fmt, tuple(sorted(extra.items())))
+    if key not in _RENDERS:
+        _RENDERS[key] = list(_renders(traces, fmt, **extra))
+    return _RENDERS[key]
+
+
+def _renders(traces, fmt, **extra):
     for stem, trace in traces.items():
         for notation in NOTATIONS:
             if trace.kind.name == "graph" and notation not in GRAPH_NOTATIONS:

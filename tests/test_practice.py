@@ -500,7 +500,7 @@ def _page_verdicts_are_the_reports(b, url, ex_id, sheet):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("ex_id", ["linear-2-3-2", "graph-regularised-unit", "graph-conv-relu-maxpool",
-                                   "ko-relu-2-2-1", "mazur-momentum"])
+                                   "mazur-momentum"])  # a Korean page: test_the_korean_page_in_chromium
 def test_a_student_works_the_page_in_chromium(served, browser, ex_id):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
