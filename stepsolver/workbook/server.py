@@ -71,10 +71,8 @@ def _work(name: str, *args):
         return "refused", "nested too deeply"
 
 
-def _warm(sources: list[Source]) -> int:
-    """Import and solve in a fresh worker before the first request."""
-    for src in sources:
-        exercise.form(src)
+def _warm() -> int:
+    """Start a worker (its imports) before the first request."""
     return os.getpid()
 
 
@@ -114,7 +112,7 @@ class Practice:
 
         self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         sources = list(self.exercises.values())
-        warm = [self.pool.submit(_warm, []) for _ in range(self.workers)]
+        warm = [self.pool.submit(_warm) for _ in range(self.workers)]
         described = [(s, self.pool.submit(_work, "describe", s)) for s in sources]
         for s, fut in described:
             status, value = fut.result()
