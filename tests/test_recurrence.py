@@ -93,40 +93,52 @@ def _matrix(M) -> str:
     return "[" + ", ".join("[" + ", ".join(_text(x) for x in r) + "]" for r in M) + "]"
 
 
-def _file(P, cell, states, n, xs, ts) -> str:
+def _file(P, cell, states, n, xs, ts, truncate=None) -> str:
     lines = ['kind = "graph"', "[inputs]"] + [f"{k} = {_matrix(v)}" for k, v in P.items()]
     lines += ["[constants]"] + [f"{s}0 = [{', '.join(['0'] * n)}]" for s in states]
     lines += ["[sequence]", f"x = [{', '.join(map(_text, xs))}]", f"t = [{', '.join(map(_text, ts))}]", "[recurrence]"]
     lines += [f'{k} = "{v}"' for k, v in cell.items()]
     lines += ["[nodes]", 'J = "total(L)"', "[backward]", 'output = "J"']
+    lines += [f"truncate = {truncate}"] if truncate else []
     return "\n".join(lines) + "\n"
 
 
-def _reference_loss(step, P, xs, ts, states, n):
+def _reference_loss(step, P, xs, ts, states, n, held=None, truncate=None):
+    """J = L1 + ... + LT; with ``held`` (the states entering each step in the
+    unperturbed run) and ``truncate`` = k, the state entering steps k+1,
+    2k+1, ... is the unperturbed one: a perturbation does not cross a block's
+    start (truncated BPTT as detach every k steps).  Returns (J, the states
+    entering each step)."""
     state = {s: [MP.mpf(0)] * n for s in states}
     total = MP.mpf(0)
-    for x, t in zip(xs, ts):
+    entering = []
+    for k, (x, t) in enumerate(zip(xs, ts), 1):
+        if held is not None and truncate and k > 1 and (k - 1) % truncate == 0:
+            state = held[k - 1]
+        entering.append(state)
         state, L = step(P, MP.mpf(x.numerator) / x.denominator, MP.mpf(t.numerator) / t.denominator, state)
         total += L
-    return total
+    return total, entering
 
 
 @pytest.mark.parametrize("kind", list(CELLS))
 @pytest.mark.parametrize("n", [1, 2])
 def test_random_cells_against_a_reference_that_unrolls_them(tmp_path, kind, n):
     rng = random.Random(f"{kind}-{n}")
-    for trial in range(2):
+    for trial in range(3):
         shapes, cell, step, states = CELLS[kind](n)
         P = {k: [[Fraction(rng.randint(-4, 4), 4) for _ in range(c)] for _ in range(r)] for k, (r, c) in shapes.items()}
-        T = rng.randint(1, 4)
+        # the third trial truncates backpropagation through time
+        truncate = rng.randint(1, 2) if trial == 2 else None
+        T = rng.randint(3 if truncate else 1, 4)
         xs = [Fraction(rng.randint(-4, 4), 2) for _ in range(T)]
         ts = [Fraction(rng.randint(-2, 2), 2) for _ in range(T)]
         path = tmp_path / f"{kind}{n}{trial}.toml"
-        path.write_text(_file(P, cell, states, n, xs, ts))
+        path.write_text(_file(P, cell, states, n, xs, ts, truncate))
         trace = stepsolver.solve(stepsolver.load_problem(path)).trace
         s = trace.steps[0]
         Pm = {k: [[MP.mpf(x.numerator) / x.denominator for x in r] for r in v] for k, v in P.items()}
-        J = _reference_loss(step, Pm, xs, ts, states, n)
+        J, entering = _reference_loss(step, Pm, xs, ts, states, n)
         assert abs(stepsolver.exact.to_mpf(s.values["J"][0, 0]) - J) < MP.mpf(10) ** -25
         assert {f"L{k}" for k in range(1, T + 1)} <= set(s.values) and f"L{T + 1}" not in s.values
         h = MP.mpf(10) ** -25
@@ -137,7 +149,8 @@ def test_random_cells_against_a_reference_that_unrolls_them(tmp_path, kind, n):
                     dn = {k: [r[:] for r in v] for k, v in Pm.items()}
                     up[name][i][j] += h
                     dn[name][i][j] -= h
-                    fd = (_reference_loss(step, up, xs, ts, states, n) - _reference_loss(step, dn, xs, ts, states, n)) / (2 * h)
+                    fd = (_reference_loss(step, up, xs, ts, states, n, entering, truncate)[0]
+                          - _reference_loss(step, dn, xs, ts, states, n, entering, truncate)[0]) / (2 * h)
                     got = stepsolver.exact.to_mpf(s.grads[name][i, j])
                     assert abs(got - fd) < MP.mpf(10) ** -20 * max(1, abs(fd)), (kind, n, name, i, j, got, fd)
 
@@ -216,7 +229,8 @@ def test_generate_varies_weights_and_sequences_and_keeps_the_cell(tmp_path):
         assert [n["name"] for n in data["nodes"] if n["expr"]][:4] == ["a1", "h1", "y1", "L1"]
 
 
-@pytest.mark.parametrize("entry, slip", [("h1", "next_step_left_out"), ("Wx", "last_step_only")])
+@pytest.mark.parametrize("entry, slip", [("h1", "next_step_left_out"), ("Wx", "last_step_only"),
+                                         ("a2", "derivative_wrong_step")])
 def test_check_names_the_slips_of_bptt(tmp_path, entry, slip):
     """h1-bar without the path through a2, and Wx-bar from step 2 alone, written to 6 decimals."""
     trace = stepsolver.solve(stepsolver.load_problem(ROOT / "problems" / "graph_rnn.toml")).trace
@@ -224,10 +238,58 @@ def test_check_names_the_slips_of_bptt(tmp_path, entry, slip):
     to = stepsolver.exact.to_float
     if entry == "h1":
         value = to(s.grads["y1"][0, 0]) * 2  # y1 = Wy h1: only its own step
-    else:
+    elif entry == "Wx":
         value = to(s.grads["a2"][0, 0]) * 2  # a2 = Wx x2 + Wh h1 with x2 = 2: the last step only
+    else:
+        value = to(s.grads["h2"][0, 0]) * (1 - to(s.values["h1"][0, 0]) ** 2)  # tanh' at h1, not h2
     sheet = tmp_path / "a.toml"
     sheet.write_text(f"[grads]\n{entry} = {value:.6f}\n")
     report = json.loads(run_cli("check", ROOT / "problems" / "graph_rnn.toml", sheet, "-f", "json").stdout)
     (item,) = report["items"]
     assert item["verdict"] == "wrong" and item["hint"]["code"] == slip, item
+
+
+@pytest.mark.parametrize("extra, key, message", [
+    ("truncate = 0", "backward.truncate", "1 or more"),
+    ('truncate = "2"', "backward.truncate", "whole number of steps"),
+    ("truncate = 1.5", "backward.truncate", "whole number of steps"),
+])
+def test_a_bad_truncation_is_refused_naming_the_key(tmp_path, extra, key, message):
+    from stepsolver.errors import InputError
+
+    text = (ROOT / "problems" / "graph_rnn.toml").read_text().replace('output = "J"', f'output = "J"\n{extra}')
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        stepsolver.load_problem(path)
+    assert message in str(info.value) and key in str(info.value)
+
+
+def test_truncation_belongs_to_a_recurrence(tmp_path):
+    from stepsolver.errors import InputError
+
+    path = tmp_path / "bad.toml"
+    path.write_text('kind = "graph"\n[inputs]\nx = 1\n[nodes]\ny = "x * x"\n[backward]\ntruncate = 2\n')
+    with pytest.raises(InputError) as info:
+        stepsolver.load_problem(path)
+    assert "belongs to a recurrence" in str(info.value) and "backward.truncate" in str(info.value)
+
+
+def test_truncated_bptt_holds_the_state_carried_into_each_block(tmp_path):
+    """Four steps in blocks of 2: h2-bar has no term through a3, h1-bar and h3-bar keep the
+    path through the step after, and the conventions name the edge not followed."""
+    text = (ROOT / "problems" / "graph_rnn.toml").read_text()
+    text = text.replace("x = [1, 2]", "x = [1, 2, -1, 0.5]").replace("t = [1, 2]", "t = [1, 2, 0, 1]")
+    path = tmp_path / "t.toml"
+    path.write_text(text.replace('output = "J"', 'output = "J"\ntruncate = 2'))
+    full_path = tmp_path / "f.toml"
+    full_path.write_text(text)
+    cut = stepsolver.solve(stepsolver.load_problem(path))
+    full = stepsolver.solve(stepsolver.load_problem(full_path))
+    c, f = cut.trace.steps[0], full.trace.steps[0]
+    assert ("a3", "h2") not in c.contrib and ("a3", "h2") in f.contrib and ("a2", "h1") in c.contrib
+    assert c.grads["h2"] == c.contrib[("y2", "h2")]
+    assert c.grads["h3"] == f.grads["h3"] and c.grads["h4"] == f.grads["h4"]  # the last block is whole
+    assert c.values == f.values
+    text_out = cut.render("text")
+    assert "k = 2" in text_out and "h2 → a3" in text_out

@@ -63,6 +63,8 @@ def solve_at(problem, rnd=None) -> GraphTrace:
             continue
         pulled = ev.vjp(n.tree, values, G, memo)
         for v in n.parents:
+            if (n.name, v) in problem.held:
+                continue  # truncated BPTT: the state carried into a block is held constant
             c = rnd(pulled[v])
             contrib[(n.name, v)] = c
             grads[v] = c if v not in grads else rnd(grads[v] + c)

@@ -99,11 +99,20 @@ def _windows(x: np.ndarray, shape, stride: int) -> np.ndarray:
     return sliding_window_view(x, shape)[::stride, ::stride]
 
 
-def _forward(problem, env, start: int = 0):
+def _forward(problem, env, start: int = 0, base=None):
+    """Node values from ``start`` on; with ``base`` (the unperturbed values),
+    a parent on an edge truncated BPTT holds is read from ``base``: the
+    perturbation does not pass along it."""
     env = dict(env)
     for n in problem.nodes[start:]:
         if n.role == "node":
-            env[n.name] = _eval(n.tree, env) * np.ones(n.shape)
+            here = env
+            if base is not None and problem.held:
+                held = [v for v in n.parents if (n.name, v) in problem.held]
+                if held:
+                    here = dict(env)
+                    here.update({v: base[v] for v in held})
+            env[n.name] = _eval(n.tree, here) * np.ones(n.shape)
     return env
 
 
@@ -138,7 +147,7 @@ def crosscheck(trace) -> list[str]:
             def out_at(val, name=name, start=start, base=base):
                 env2 = dict(base)
                 env2[name] = val
-                return float(np.sum(_forward(p, env2, start + 1)[p.output] * seed))
+                return float(np.sum(_forward(p, env2, start + 1, base)[p.output] * seed))
 
             x0 = base[name]
             num = np.zeros_like(x0)

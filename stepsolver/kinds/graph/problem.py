@@ -34,7 +34,7 @@ from . import expr
 
 TOP_KEYS = ("kind", "title", "description", "inputs", "constants", "nodes", "backward", "update", "symbols",
             "functions", "leaky_slope")
-BACKWARD_KEYS = ("output", "seed", "wrt")
+BACKWARD_KEYS = ("output", "seed", "wrt", "truncate")
 UPDATE_KEYS = ("learning_rate", "direction", "params", "optimizer")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
 MAX_NODES = 200
@@ -80,6 +80,10 @@ class GraphProblem:
     recurrence: tuple | None = None
     #: the recurrence as the file wrote it (its cell, sequence names, nodes after it), or None
     rolled: dict | None = field(default=None, compare=False)
+    #: truncated BPTT: the block length k ([backward] truncate), or None
+    truncate: int | None = None
+    #: the edges (child, parent) the backward pass does not follow (truncated BPTT)
+    held: frozenset = frozenset()
     kind = None  # bound by kinds.register
 
     @property
@@ -221,6 +225,19 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
                 raise InputError(f"{w!r} is not a constant", key=f"backward.wrt[{i}]")
             wrt.append(w)
 
+    truncate, held = None, frozenset()
+    if "truncate" in back:
+        from .recurrence import held_edges
+
+        t = back["truncate"]
+        if not cell:
+            raise InputError("truncate belongs to a recurrence (truncated backpropagation through time)",
+                             key="backward.truncate")
+        if isinstance(t, bool) or not isinstance(t, int) or t < 1:
+            raise InputError(f"expected a whole number of steps, 1 or more, got {describe(t)}", key="backward.truncate")
+        truncate = t
+        held = held_edges(rolled["recurrence"], steps, t)
+
     update = None
     if "update" in data:
         up = expect_table(data["update"], "update")
@@ -258,7 +275,8 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
         symbols[name] = form
     own = {k: v for k, v in functions.items() if k in custom}
     return GraphProblem(tuple(nodes), output, seed, tuple(wrt), update, symbols, title, description, source,
-                        functions=own, leaky_slope=slope, recurrence=(steps, cell) if cell else None, rolled=rolled)
+                        functions=own, leaky_slope=slope, recurrence=(steps, cell) if cell else None, rolled=rolled,
+                        truncate=truncate, held=held)
 
 
 #: the kit's name for reading a problem of this kind

@@ -178,6 +178,30 @@ def unroll(data: dict) -> dict:
     return out
 
 
+def prev_edges(cell: dict, steps: int) -> list[tuple[str, str, int]]:
+    """(child, parent, step) of every edge prev() makes: the node of the cell
+    at ``step`` reading the recurrence name of the step before (steps 2..T;
+    at step 1 prev() reads the initial state)."""
+    out = []
+    for k in range(2, steps + 1):
+        for name, text in cell.items():
+            tokens = _tokens(str(text), f"recurrence.{name}")
+            for i, (typ, s) in enumerate(tokens):
+                if typ == tokenize.NAME and s == PREV and _called(tokens, i) and i + 2 < len(tokens):
+                    out.append((f"{name}{k}", f"{tokens[i + 2][1]}{k - 1}", k))
+    return list(dict.fromkeys(out))
+
+
+def held_edges(cell: dict, steps: int, truncate: int | None) -> frozenset:
+    """The edges truncated BPTT does not follow backward: with ``truncate = k``
+    the steps are worked in blocks of k (1..k, k+1..2k, ...) and the state
+    carried into a block is held constant there, so no gradient flows from a
+    block into the one before (PyTorch's detach every k steps)."""
+    if not truncate:
+        return frozenset()
+    return frozenset((c, v) for c, v, k in prev_edges(cell, steps) if (k - 1) % truncate == 0)
+
+
 def _uses_call(text: str, names) -> bool:
     try:
         tokens = [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(text).readline)]
@@ -187,4 +211,4 @@ def _uses_call(text: str, names) -> bool:
                for i, (typ, s) in enumerate(tokens))
 
 
-__all__ = ["unroll", "PREV", "TOTAL", "LAST"]
+__all__ = ["unroll", "prev_edges", "held_edges", "PREV", "TOTAL", "LAST"]

@@ -51,7 +51,7 @@ def replay(marker, trace, sheet) -> None:
         v = node.name
         if v == p.output or v not in s.grads:
             continue
-        children = [c for c in upstream if v in c.parents]
+        children = [c for c in upstream if v in c.parents and (c.name, v) not in p.held]
         if not children:
             G[v] = marker.exact(s.grads[v])
             continue
@@ -120,6 +120,23 @@ def replay(marker, trace, sheet) -> None:
                             part = safe(lambda c=c, k=k: pull(c, balls[k], balls[k + 2: k + 2 + len(c.parents)]))
                             total = part if total is None else (None if part is None else total + part)
                         out.append(("last_step_only", total))
+            # tanh' (or sigma') taken from the same state of another step: 1 - h1^2 where 1 - h2^2 belongs
+            if steps is not None:
+                for c, k in layout:
+                    here = _step_of(c.name, steps)
+                    if not here or not _has_output_form(c.tree):
+                        continue
+                    cell = c.name[: -len(str(here))]
+                    for other in (f"{cell}{here - 1}", f"{cell}{here + 1}"):
+                        if other not in V or V[other].pts.shape != inputs[k + 1].pts.shape:
+                            continue
+                        total = None
+                        for c2, k2 in layout:
+                            own = view(V[other]) if c2 is c else None
+                            part = safe(lambda c2=c2, k2=k2, own=own: pull(c2, balls[k2], balls[k2 + 2: k2 + 2 + len(c2.parents)],
+                                                                            own=own))
+                            total = part if total is None else (None if part is None else total + part)
+                        out.append(("derivative_wrong_step", total))
             total = None
             for c, k in layout:
                 ones = Mat.fill(balls[k].n, balls[k].m, ONE)

@@ -72,6 +72,8 @@ def problem_text(p: GraphProblem, title: str, command: str = "") -> str:
     lines += ["[backward]", f'output = "{p.output}"', f"seed = {_value_text(p.seed)}"]
     if p.wrt:
         lines.append("wrt = [" + ", ".join(f'"{w}"' for w in p.wrt) + "]")
+    if p.truncate:
+        lines.append(f"truncate = {p.truncate}")
     if p.update is not None:
         lines += ["[update]", f"learning_rate = {decimal_text(p.update.learning_rate)}",
                   f'direction = "{p.update.direction}"', "params = [" + ", ".join(f'"{x}"' for x in p.update.params) + "]"]

@@ -464,6 +464,10 @@ class GraphView(RoundedKeys):
         if p.recurrence is not None:
             steps, cell = p.recurrence
             out.append(Text("graph.conv.recurrence", cell=", ".join(cell), steps=steps))
+            if p.truncate:
+                cut = sorted({c for c, _ in p.held}, key=lambda c: [n.name for n in p.nodes].index(c))
+                out.append(Text("graph.conv.truncate", k=p.truncate,
+                                held=", ".join(f"{v} → {c}" for c, v in sorted(p.held, key=lambda e: cut.index(e[0]))) or "—"))
         if "relu" in used:
             out.append(Text("graph.conv.relu"))
         if "leaky_relu" in used:
