@@ -3,6 +3,8 @@ TOML comments, and LaTeX math converted to MathML for the HTML page."""
 
 from __future__ import annotations
 
+import re
+
 from ..errors import RenderError
 
 
@@ -36,12 +38,39 @@ _LATEX_SYMBOLS = {
 _TEXT_PUNCT = set("–—‘’“”…•€")
 
 
+#: a word with underscores in prose: a name with a subscript (L_reg, W_1, x_t) is set as math,
+#: as in the formulas; a keyword (half_sse, leaky_relu) in typewriter type
+_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_\\])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![A-Za-z0-9_])")
+
+
+def _name_math(m) -> str:
+    word = m.group(0)
+    base, _, sub = word.partition("_")
+    if "_" in sub or (len(base) > 1 and not sub.isdigit()):
+        return "\\texttt{" + "\\textunderscore{}".join(_escape_chars(p) for p in word.split("_")) + "}"
+    base = base if len(base) == 1 else f"\\mathrm{{{base}}}"
+    sub = sub if len(sub) == 1 or sub.isdigit() else f"\\mathrm{{{sub}}}"
+    return f"\\ensuremath{{{base}_{{{sub}}}}}"
+
+
 def latex_escape(text: str) -> str:
     """Escape user text for LaTeX in one pass: each character is looked at
     once, so an escape is never escaped again (no \\input, \\write18 or
     \\def survives).  Control characters are dropped; Hangul and CJK pass
     through (the document then loads kotex, see :func:`has_hangul`); other
-    characters pdflatex cannot typeset (emoji ...) become '?'."""
+    characters pdflatex cannot typeset (emoji ...) become '?'.  A name with
+    a subscript (L_reg) is set as math, L_{reg}, as in the formulas."""
+    text = str(text)
+    parts, at = [], 0
+    for m in _SUBSCRIPTED.finditer(text):
+        parts.append(_escape_chars(text[at:m.start()]))
+        parts.append(_name_math(m))
+        at = m.end()
+    parts.append(_escape_chars(text[at:]))
+    return "".join(parts)
+
+
+def _escape_chars(text: str) -> str:
     out = []
     for ch in str(text):
         o = ord(ch)

@@ -368,10 +368,130 @@ def deriv(t, name: str):
 
 
 # ------------------------------------------------------------------ the backward rule of a vector node
+def _one_factor(s: str, products: bool = False) -> bool:
+    """Whether LaTeX ``s`` reads as one factor: nothing at its top level
+    (outside braces, brackets and \\left ... \\right) joins two parts;
+    with ``products``, a product is one factor too (only a sum or a leading
+    minus is not: what may follow a \\cdot without parentheses)."""
+    depth, i = 0, 0
+    if s.startswith("-"):
+        return False
+    while i < len(s):
+        if s.startswith("\\left", i) or s.startswith("\\begin", i):
+            depth += 1
+            i += 5
+            continue
+        if s.startswith("\\right", i) or s.startswith("\\end", i):
+            depth -= 1
+            i += 4
+            continue
+        ch = s[i]
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+        elif depth == 0 and products:
+            if ch in "+-" and 0 < i < len(s) - 1 and s[i - 1] == " " and s[i + 1] == " ":
+                return False
+        elif depth == 0 and (ch in "+- " or s.startswith(("\\cdot", "\\odot", "\\oslash", "\\,", "\\star",
+                                                          "\\ast", "\\textstyle"), i)):
+            return False
+        i += 1
+    return True
+
+
+def _wrap(s: str, products: bool = False) -> str:
+    """s as one factor: a name, a number, one matrix or one function's value as it is, anything else in
+    parentheses (with ``products``, a product as it is: a factor after a \\cdot)."""
+    return s if _one_factor(s, products) else f"\\left({s}\\right)"
+
+
+def factor(s: str) -> str:
+    """LaTeX ``s`` as a factor after a \\cdot: in parentheses where it is a sum or starts with a minus."""
+    return _wrap(s, products=True)
+
+
+class _Rule:
+    """A backward rule as a teacher writes it while it is being built:
+    coef x (scalar factors) / (scalar divisors) x (entrywise factors), of the
+    shape of the quantity it is the gradient of.  Constant factors are folded
+    into coef (the 1/2 of a loss and the 2 of its square cancel), a power's
+    exponent is reduced (2 (P - Y)^1 is 2 (P - Y)), and a scalar spread over a
+    matrix by a sum is the scalar itself until it ends the rule alone (then it
+    is written times the ones, 1).  Display only: the numbers substituted are
+    still the ones the engine used."""
+
+    __slots__ = ("coef", "den", "had", "scal", "shape")
+
+    def __init__(self, shape, coef=ONE, scal=(), den=(), had=()):
+        self.shape, self.coef, self.scal, self.den, self.had = shape, coef, tuple(scal), tuple(den), tuple(had)
+
+    @classmethod
+    def of(cls, text: str, shape) -> _Rule:
+        return cls(shape, scal=(text,)) if shape == (1, 1) else cls(shape, had=(text,))
+
+    def _with(self, **kw) -> _Rule:
+        d = {"shape": self.shape, "coef": self.coef, "scal": self.scal, "den": self.den, "had": self.had}
+        d.update(kw)
+        return _Rule(**d)
+
+    def times_const(self, q) -> _Rule:
+        return self._with(coef=self.coef * q)
+
+    def times(self, text: str, shape, out_shape=None) -> _Rule:
+        """The rule times a factor of ``shape`` (a scalar factor, or an entrywise one)."""
+        out = out_shape or self.shape
+        if text in ("1", "1.0"):
+            return self._with(shape=out)
+        if shape == (1, 1):
+            return self._with(scal=self.scal + (text,), shape=out)
+        return self._with(had=self.had + (text,), shape=out)
+
+    def divided(self, text: str) -> _Rule:
+        return self._with(den=self.den + (text,))
+
+    def reduced(self, target) -> _Rule:
+        """The rule summed to ``target``'s shape where it was broadcast (only to a scalar is the sum written)."""
+        if target == self.shape or target != (1, 1):
+            return self._with(shape=target) if target != self.shape else self
+        if not self.had:  # the sum of a scalar spread over N entries: N times it
+            return self._with(shape=(1, 1), coef=self.coef * Q(self.shape[0] * self.shape[1]))
+        return _Rule((1, 1), scal=(f"\\textstyle\\sum {_wrap(self.body())}",))
+
+    def body(self) -> str:
+        return _Rule(self.shape, had=self.had).text() if self.had else "\\mathbf{1}"
+
+    def text(self, number=None) -> str:
+        c = self.coef
+        sign = "-" if c < 0 else ""
+        c = -c if c < 0 else c
+        p, q = int(c.numerator), int(c.denominator)
+        many = len(self.scal) + len(self.had) + (p != 1) > 1 or bool(self.den) or q != 1
+        top = [] if p == 1 and (self.scal or self.had or q != 1) else [str(p)]
+        top += [_wrap(x) if many else x for x in self.scal]
+        bottom = ([str(q)] if q != 1 else []) + [_wrap(x) for x in self.den]
+        head = "\\, ".join(top)
+        if bottom:
+            dot = " \\cdot "
+            head = f"\\frac{{{head or '1'}}}{{{dot.join(bottom)}}}"
+        had = [_wrap(x) if len(self.had) > 1 else _wrap(x, products=True) if head else x for x in self.had]
+        if not had and self.shape != (1, 1):
+            had = ["\\mathbf{1}"]
+        body = " \\odot ".join(had)
+        if head and body:
+            out = f"{head}\\, {body}" if not self.scal and not self.den and q == 1 else f"{head} \\cdot {body}"
+        else:
+            out = head or body or "1"
+        if sign and (out.startswith("-")):
+            out = _wrap(out)
+        return sign + out
+
+
 def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list[str]:
     """LaTeX of each term the upstream ``G`` contributes to ``name`` through
     the tree (a matrix rule: z = W @ x gives W: G x^T); ``own`` = (tree,
-    LaTeX of the node's name) writes the whole node by its name (softmax's S)."""
+    LaTeX of the node's name) writes the whole node by its name (softmax's S).
+    Each term is simplified as a teacher writes it (:class:`_Rule`)."""
     out: list[str] = []
     number_of = number or (lambda q: str(q))
 
@@ -383,14 +503,11 @@ def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list
     def tex(u):
         return latex(u, leaf)
 
-    def wrap(s):
-        if re.fullmatch(r"[\\A-Za-z0-9_{}^\\]+", s):
-            return s
-        if s.startswith("\\begin{") and s.count("\\begin{") == 1 and s.endswith("}"):
-            return s  # one matrix
-        return f"\\left({s}\\right)"
+    wrap = _wrap
 
     def back(u, g):
+        if isinstance(g, str):
+            g = _Rule.of(g, shape(u))
         if isinstance(u, Num):
             return
         if isinstance(u, Ref):
@@ -398,19 +515,28 @@ def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list
                 out.append(g)
             return
         if isinstance(u, Neg):
-            back(u.a, f"-{wrap(g)}")
+            back(u.a, g.times_const(-ONE))
             return
         if isinstance(u, Fn):
             a = u.args[0]
             if u.name == "T":
-                back(a, f"{wrap(g)}^{{\\top}}")
+                if g.shape == (1, 1):
+                    back(a, g)
+                elif len(g.had) == 1:
+                    f = g.had[0]
+                    f = f[: -len("^{\\top}")] if f.endswith("^{\\top}") else f"{wrap(f)}^{{\\top}}"
+                    back(a, g._with(had=(f,), shape=shape(a)))
+                elif not g.had:
+                    back(a, g._with(shape=shape(a)))
+                else:
+                    back(a, f"{wrap(g.text())}^{{\\top}}")
             elif u.name in LAYERS:
                 layer_back(u, g)
             elif u.name in ("conv2d", "convolve2d"):
+                gs = g.text()
                 stride, pad = u.opts
                 K = u.args[1]
-                G = wrap(g) if not g.startswith("\\begin{") else g
-                Gd = f"\\operatorname{{dil}}_{{{stride}}}\\left({g}\\right)" if stride != 1 else G
+                Gd = f"\\operatorname{{dil}}_{{{stride}}}\\left({gs}\\right)" if stride != 1 else wrap(gs)
                 full = "\\ast" if u.name == "conv2d" else "\\star"
                 dx = f"{Gd} {full}_{{\\mathrm{{full}}}} {_group(tex(K))}"
                 back(a, f"\\operatorname{{crop}}_{{{pad}}}\\left({dx}\\right)" if pad else dx)
@@ -421,41 +547,78 @@ def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list
                 size, stride = u.opts
                 how = "\\max" if u.name == "maxpool" else "\\mathrm{avg}"
                 back(a, f"\\operatorname{{unpool}}^{{{how}}}_{{{size}\\times {size}" +
-                     (f",\\,s={stride}" if stride != size else "") + f"}}\\left({g}\\right)")
+                     (f",\\,s={stride}" if stride != size else "") + f"}}\\left({g.text()}\\right)")
             elif u.name in ("max", "min"):
                 op = "\\ge" if u.name == "max" else "\\le"
-                back(a, f"{wrap(g)} \\odot [{tex(a)} {op} {tex(u.args[1])}]")
-                back(u.args[1], f"{wrap(g)} \\odot [{tex(u.args[1])} {'<' if u.name == 'max' else '>'} {tex(a)}]")
+                b = u.args[1]
+                back(a, g.times(f"[{tex(a)} {op} {tex(b)}]", shape(u), shape(u)).reduced(shape(a)))
+                back(b, g.times(f"[{tex(b)} {'<' if u.name == 'max' else '>'} {tex(a)}]", shape(u),
+                                shape(u)).reduced(shape(b)))
             else:
                 d = deriv(Fn(u.name, (Ref("\0"),)), "\0")
+                if _is(d, 1):
+                    back(a, g)
+                    return
                 local = latex(d, lambda n: wrap(tex(a)) if n == "\0" else leaf(n), None)
-                back(a, f"{wrap(g)} \\odot {wrap(local)}")
+                back(a, g.times(local, shape(a)))
             return
         a, b = u.a, u.b
         sa, sb, su = shape(a), shape(b), shape(u)
 
-        def reduce(s, target_shape):
-            return f"\\textstyle\\sum {wrap(s)}" if target_shape == (1, 1) and su != (1, 1) else s
-
         if u.op == "+":
-            back(a, reduce(g, sa))
-            back(b, reduce(g, sb))
+            back(a, g.reduced(sa))
+            back(b, g.reduced(sb))
         elif u.op == "-":
-            back(a, reduce(g, sa))
-            back(b, reduce(f"-{wrap(g)}", sb))
+            back(a, g.reduced(sa))
+            back(b, g.times_const(-ONE).reduced(sb))
         elif u.op == "*":
-            back(a, reduce(f"{wrap(g)} \\odot {wrap(tex(b))}" if sb != (1, 1) else f"{wrap(tex(b))}\\, {wrap(g)}", sa))
-            back(b, reduce(f"{wrap(g)} \\odot {wrap(tex(a))}" if sa != (1, 1) else f"{wrap(tex(a))}\\, {wrap(g)}", sb))
+            for x, y, sx in ((a, b, sa), (b, a, sb)):
+                if isinstance(y, Num):
+                    back(x, g.times_const(y.q).reduced(sx))
+                else:
+                    back(x, g.times(tex(y), shape(y), su).reduced(sx))
         elif u.op == "/":
-            back(a, reduce(f"{wrap(g)} \\oslash {wrap(tex(b))}", sa))
-            back(b, reduce(f"-{wrap(g)} \\odot {wrap(tex(a))} \\oslash {wrap(tex(b))}^{{2}}", sb))
+            if isinstance(b, Num) and b.q:
+                back(a, g.times_const(1 / b.q).reduced(sa))
+            elif sb == (1, 1):
+                back(a, g.divided(tex(b)).reduced(sa))
+                back(b, g.times_const(-ONE).times(tex(a), sa, su).divided(f"{wrap(tex(b))}^{{2}}").reduced(sb))
+            else:
+                gs = g.text()
+                rule = f"{wrap(gs)} \\oslash {wrap(tex(b))}"
+                back(a, rule if su == sa else f"\\textstyle\\sum {wrap(rule)}")
+                rule = f"-{wrap(gs)} \\odot {wrap(tex(a))} \\oslash {wrap(tex(b))}^{{2}}"
+                back(b, rule if su == sb else f"\\textstyle\\sum {wrap(rule)}")
         elif u.op == "**":
-            back(a, reduce(f"{wrap(g)} \\odot {wrap(tex(b))}\\, {wrap(tex(a))}^{{{tex(b)} - 1}}", sa))
-            if not isinstance(b, Num):
-                back(b, reduce(f"{wrap(g)} \\odot {wrap(tex(u))} \\ln {wrap(tex(a))}", sb))
+            if isinstance(b, Num):
+                p = b.q
+                r = g.times_const(p)
+                if p - 1 == ONE:
+                    r = r.times(tex(a), sa, su)
+                elif p - 1 != ZERO:
+                    r = r.times(f"{wrap(tex(a))}^{{{latex(_num(p - 1), leaf)}}}", sa, su)
+                back(a, r.reduced(sa))
+            else:
+                gs = g.text()
+                back(a, g.times(tex(b), sb, su).times(f"{wrap(tex(a))}^{{{tex(b)} - 1}}", sa, su).reduced(sa))
+                back(b, g.times(f"{wrap(tex(u))} \\ln {wrap(tex(a))}", su, su).reduced(sb))
         elif u.op == "@":
-            back(a, f"{wrap(g)}\\, {transposed(b)}")
-            back(b, f"{transposed(a)} {wrap(g)}")
+            if g.shape == (1, 1):
+                back(a, g.times(transposed(b), (2, 2), sa))
+                back(b, g.times(transposed(a), (2, 2), sb))
+            else:
+                head = g._with(had=(), shape=(1, 1))
+                gs = g.body()
+                gt = gs[: -len("^{\\top}")] if gs.endswith("^{\\top}") else f"{wrap(gs)}^{{\\top}}"
+                # (G B^T) for A, (A^T G) for B; for a transposed operand A = C^T, C-bar = B G^T (and the like)
+                if isinstance(a, Fn) and a.name == "T":
+                    back(a.args[0], head.times(f"{wrap(tex(b))}\\, {gt}", (2, 2), shape(a.args[0])))
+                else:
+                    back(a, head.times(f"{wrap(gs)}\\, {transposed(b)}", (2, 2), sa))
+                if isinstance(b, Fn) and b.name == "T":
+                    back(b.args[0], head.times(f"{gt}\\, {wrap(tex(a))}", (2, 2), shape(b.args[0])))
+                else:
+                    back(b, head.times(f"{transposed(a)} {wrap(gs)}", (2, 2), sb))
 
     def transposed(u):
         """u^T, and (K^T)^T written K."""
@@ -467,20 +630,21 @@ def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list
         """A subtree by the node's own name where it is the whole node (S for softmax(Z))."""
         return own[1] if own is not None and u == own[0] else tex(u)
 
-    def layer_back(u, g):
+    def layer_back(u, rule):
         a = u.args[0]
         name, axis = u.name, (u.opts[0] if u.opts else None)
         sa = shape(a)
         i = AXIS_INDEX.get(axis, "")
+        if name in ("sum", "mean") and axis is None:
+            k = sa[0] * sa[1]
+            r = rule._with(shape=sa)  # the scalar spread over the entries: the ones stay implicit
+            back(a, r.times_const(1 / Q(k)) if name == "mean" else r)
+            return
+        g = rule.text()
         if name in ("sum", "mean"):
-            if axis is None:
-                spread = f"{wrap(g)}\\, \\mathbf{{1}}" if sa != (1, 1) else g
-            elif axis == 0:
-                spread = f"\\mathbf{{1}}\\, {wrap(g)}"
-            else:
-                spread = f"{wrap(g)}\\, \\mathbf{{1}}^{{\\top}}"
+            spread = f"\\mathbf{{1}}\\, {wrap(g)}" if axis == 0 else f"{wrap(g)}\\, \\mathbf{{1}}^{{\\top}}"
             if name == "mean":
-                k = sa[0] * sa[1] if axis is None else sa[axis]
+                k = sa[axis]
                 spread = f"\\frac{{1}}{{{k}}} {spread}"
             back(a, spread)
         elif name == "var":
@@ -525,7 +689,12 @@ def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list
                 at += size
 
     back(t, G)
-    return out
+    # the same term met on two paths (Y * Y) is written once, twice as much
+    merged: dict = {}
+    for r in out:
+        k = (r.shape, r.scal, r.den, r.had)
+        merged[k] = merged[k]._with(coef=merged[k].coef + r.coef) if k in merged else r
+    return [r.text() for r in merged.values() if r.coef != 0] or ["0"]
 
 
 # ------------------------------------------------------------------ one entry written out (--detail element)

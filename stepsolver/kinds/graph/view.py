@@ -630,7 +630,7 @@ class GraphView(RoundedKeys):
 
 
 def _wrap(s: str) -> str:
-    return s if not any(op in s for op in (" + ", " - ")) else f"\\left({s}\\right)"
+    return display.factor(s)
 
 
 class ReportParts:
