@@ -555,11 +555,14 @@ def vjp_terms(t, name: str, G: str, leaf, shapes, own=None, number=None) -> list
                 back(b, g.times(f"[{tex(b)} {'<' if u.name == 'max' else '>'} {tex(a)}]", shape(u),
                                 shape(u)).reduced(shape(b)))
             else:
-                d = deriv(Fn(u.name, (Ref("\0"),)), "\0")
+                inner = Fn(u.name, (Ref("\0"),))
+                d = deriv(inner, "\0")
                 if _is(d, 1):
                     back(a, g)
                     return
-                local = latex(d, lambda n: wrap(tex(a)) if n == "\0" else leaf(n), None)
+                if own is not None and u == own[0]:  # tanh' = 1 - h^2 and sigma' = s(1 - s), by the node's name
+                    d = replace(d, inner, Ref("\1"))
+                local = latex(d, lambda n: wrap(tex(a)) if n == "\0" else own[1] if n == "\1" else leaf(n), None)
                 back(a, g.times(local, shape(a)))
             return
         a, b = u.a, u.b
