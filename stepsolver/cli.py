@@ -217,7 +217,11 @@ def cmd_generate(args) -> int:
             exc.key = _FLAGS.get(head, exc.key)
         raise
     paths = write_variants(texts, args.out, args.name)
-    sys.stderr.write(f"wrote {len(paths)} problem files to {os.path.normpath(args.out)}/ ({os.path.basename(paths[0])} ... {os.path.basename(paths[-1])})\n")
+    from .lang import messages
+
+    tr = messages(args.lang)
+    sys.stderr.write(tr("summary.generated", count=len(paths), folder=os.path.normpath(args.out),
+                        first=os.path.basename(paths[0]), last=os.path.basename(paths[-1])) + "\n")
     return EXIT_OK
 
 
@@ -373,8 +377,11 @@ def _check_roster(args) -> int:
                       progress=Progress(len(read_roster(args.roster)), "marking"))
     errors = sum(1 for r in rows if r.error)
     full = sum(1 for r in rows if not r.error and r.percent == 100.0)
-    sys.stderr.write(f"marked {len(rows) - errors} of {len(rows)} sheets ({full} at 100 %, {errors} with an error) "
-                     f"into {os.path.join(os.path.normpath(args.output), 'gradebook.csv')}\n")
+    from .lang import messages
+
+    tr = messages(args.lang)
+    sys.stderr.write(tr("summary.marked", done=len(rows) - errors, total=len(rows), full=full, errors=errors,
+                        book=os.path.join(os.path.normpath(args.output), "gradebook.csv")) + "\n")
     return EXIT_OK
 
 
@@ -467,14 +474,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     from .errors import StepsolverError
+    from .lang import messages
+
+    tr = messages(getattr(args, "lang", None) or "en")
+
+    def say(key, **params):
+        sys.stderr.write(f"{tr('error.word')}: {tr(key, **params)}\n")
 
     try:
         return args.run(args)
     except StepsolverError as exc:
-        sys.stderr.write(exc.line() + "\n")
+        sys.stderr.write(exc.line(tr) + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
+        say("error.interrupted")
         return 130
     except BrokenPipeError:
         # the reader went away (e.g. `| head`); nothing more to say
@@ -484,25 +497,23 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return EXIT_OK
     except RecursionError:
-        sys.stderr.write("error: input nested too deeply to process\n")
+        say("error.nested")
         return EXIT_INPUT
     except MemoryError:
-        sys.stderr.write("error: out of memory: the input is too large\n")
+        say("error.memory")
         return EXIT_INPUT
     except ModuleNotFoundError as exc:
         package = {"flint": "python-flint"}.get(exc.name or "", exc.name)
-        sys.stderr.write(f"error: a required package is not installed: {package} (pip install {package})\n")
+        say("error.package", package=package)
         return EXIT_INPUT
     except OSError as exc:
         name = getattr(exc, "filename", None)
         where = f"{name}: " if name else ""
-        sys.stderr.write(f"error: {where}{exc.strerror or exc}\n")
+        sys.stderr.write(f"{tr('error.word')}: {where}{exc.strerror or exc}\n")
         return EXIT_INPUT
     except Exception as exc:  # a bug: still one line, never a traceback
         msg = str(exc).replace("\n", " ")[:300]
-        sys.stderr.write(
-            f"error: internal error ({type(exc).__name__}: {msg}); this is a bug in stepsolver, please report it\n"
-        )
+        say("error.internal", detail=f"{type(exc).__name__}: {msg}")
         if os.environ.get("STEPSOLVER_DEBUG"):
             raise
         return EXIT_INTERNAL

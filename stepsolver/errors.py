@@ -26,16 +26,19 @@ class StepsolverError(Exception):
             self.file = file
         return self
 
-    def line(self) -> str:
+    def line(self, tr=None) -> str:
         """The one-line message the command line prints: control characters
         from the input (newlines, terminal escape sequences) are shown
-        escaped, so the message stays one harmless line."""
-        parts = ["error"]
+        escaped, so the message stays one harmless line.  With ``tr`` (the
+        messages of a language, lang.messages) the word "error" and a message
+        given as a sentence of the language tables are written in that
+        language; a message given as plain text stays as it is."""
+        parts = [tr("error.word") if tr is not None else "error"]
         if self.file:
             parts.append(self.file)
         if self.key:
             parts.append(self.key)
-        parts.append(self.message)
+        parts.append(tr.text(self.message) if tr is not None else self.message)
         return ": ".join(_printable(p) for p in parts)
 
     def __str__(self) -> str:

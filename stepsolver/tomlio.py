@@ -15,6 +15,7 @@ import tomllib
 from typing import Any, Iterable
 
 from . import limits
+from .lang import Text
 from .errors import InputError, LimitError
 from .exact import Q
 
@@ -31,10 +32,10 @@ def read_toml(path: str | os.PathLike, *, label: str | None = None) -> dict:
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
-            raise InputError("is a directory, not a file", file=name)
+            raise InputError(Text("error.is_directory"), file=name)
         if not stat.S_ISREG(st.st_mode):
             # a FIFO, socket or device would block or never end
-            raise InputError("is not a regular file (a pipe, socket or device)", file=name)
+            raise InputError(Text("error.not_regular"), file=name)
         size = st.st_size
         if size > limits.MAX_FILE_BYTES:
             raise LimitError(
@@ -44,11 +45,11 @@ def read_toml(path: str | os.PathLike, *, label: str | None = None) -> dict:
         with open(path, "rb") as fh:
             raw = fh.read(limits.MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise InputError("no such file", file=name) from None
+        raise InputError(Text("error.no_such_file"), file=name) from None
     except PermissionError:
-        raise InputError("permission denied", file=name) from None
+        raise InputError(Text("error.permission_denied"), file=name) from None
     except IsADirectoryError:
-        raise InputError("is a directory, not a file", file=name) from None
+        raise InputError(Text("error.is_directory"), file=name) from None
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or exc})", file=name) from None
     if len(raw) > limits.MAX_FILE_BYTES:
@@ -61,22 +62,22 @@ def parse_toml_bytes(raw: bytes, name: str) -> dict:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (bad byte at line {line}); save the file as UTF-8", file=name) from None
+        raise InputError(Text("error.not_utf8", line=line), file=name) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        raise InputError("contains a NUL byte: not a text file", file=name)
+        raise InputError(Text("error.nul_byte"), file=name)
     try:
         return tomllib.loads(text, parse_float=FloatText)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"TOML syntax: {exc}", file=name) from None
+        raise InputError(Text("error.toml_syntax", detail=str(exc)), file=name) from None
     except ValueError as exc:  # e.g. an integer past Python's digit limit
         msg = str(exc)
         if "digits" in msg:
             raise LimitError(
                 f"a number has too many digits (at most {limits.MAX_DIGITS} significant digits)", file=name
             ) from None
-        raise InputError(f"TOML syntax: {msg}", file=name) from None
+        raise InputError(Text("error.toml_syntax", detail=msg), file=name) from None
     except RecursionError:
         raise InputError("TOML syntax: values nested too deeply", file=name) from None
 
@@ -92,7 +93,7 @@ def key_join(base: str, key: str | int) -> str:
 def describe(value: Any) -> str:
     """A short human description of a TOML value, for messages."""
     if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
+        return Text("error.describe.boolean", value=str(value).lower())
     if isinstance(value, FloatText):
         return str(value)
     if isinstance(value, int):
@@ -100,11 +101,11 @@ def describe(value: Any) -> str:
         return s if len(s) <= 20 else s[:8] + f"... ({len(s)} digits)"
     if isinstance(value, str):
         s = value if len(value) <= 24 else value[:21] + "..."
-        return repr(s) + " (text)"
+        return Text("error.describe.text", text=repr(s))
     if isinstance(value, list):
-        return f"a list of {len(value)}"
+        return Text("error.describe.list", count=len(value))
     if isinstance(value, dict):
-        return "a table"
+        return Text("error.describe.table")
     return f"a {type(value).__name__.replace('datetime', 'date/time')}"
 
 
@@ -116,8 +117,8 @@ def check_keys(table: dict, allowed: Iterable[str], where: str) -> None:
             path = key_join(where, key)
             near = nearest(key, allowed)
             if near:
-                raise InputError(f"unknown key (did you mean '{near[0]}'?)", key=path)
-            raise InputError(f"unknown key (known keys here: {', '.join(allowed)})", key=path)
+                raise InputError(Text("error.unknown_key_near", near=near[0]), key=path)
+            raise InputError(Text("error.unknown_key", known=", ".join(allowed)), key=path)
 
 
 def nearest(word: str, known: list[str]) -> list[str]:
@@ -130,7 +131,7 @@ def nearest(word: str, known: list[str]) -> list[str]:
 
 def expect_table(value: Any, where: str) -> dict:
     if not isinstance(value, dict):
-        raise InputError(f"expected a table, got {describe(value)}", key=where)
+        raise InputError(Text("error.expected_table", got=describe(value)), key=where)
     return value
 
 
@@ -152,7 +153,7 @@ _DEC_PARTS = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$")
 def _decimal_exact(text: str, where: str, shown: str):
     m = _DEC_PARTS.match(text)
     if not m or not (m.group(2) or m.group(3)):
-        raise InputError(f"expected a number, got {shown}", key=where)
+        raise InputError(Text("error.expected_number", got=shown), key=where)
     sign, ip, fp, ex = m.group(1), m.group(2) or "", m.group(3) or "", m.group(4)
     digits = (ip + fp).lstrip("0")
     if len(digits.rstrip("0")) > limits.MAX_DIGITS:
@@ -186,12 +187,12 @@ def parse_number(value: Any, where: str):
     """An exact rational from a TOML integer, a TOML float (read as written)
     or a string holding an integer, decimal or fraction."""
     if isinstance(value, bool):
-        raise InputError(f"expected a number, got {describe(value)}", key=where)
+        raise InputError(Text("error.expected_number", got=describe(value)), key=where)
     if isinstance(value, FloatText):
         text = value.replace("_", "")
         low = text.lstrip("+-")
         if low in ("inf", "nan"):
-            raise InputError(f"expected a finite number, got {value}", key=where)
+            raise InputError(Text("error.expected_finite", got=value), key=where)
         return _decimal_exact(text, where, str(value))
     if isinstance(value, int):
         if value.bit_length() > 140:
@@ -205,7 +206,7 @@ def parse_number(value: Any, where: str):
             raise LimitError(f"number text is too long ({len(text)} characters)", key=where)
         low = text.lower().lstrip("+-")
         if low in ("inf", "infinity", "nan"):
-            raise InputError(f"expected a finite number, got {describe(value)}", key=where)
+            raise InputError(Text("error.expected_finite", got=describe(value)), key=where)
         if _DEC_RE.match(text):
             return _decimal_exact(text, where, repr(value))
         m = _FRAC_RE.match(text)
@@ -215,11 +216,8 @@ def parse_number(value: Any, where: str):
             if not den:
                 raise InputError(f"{value!r} divides by zero", key=where)
             return num / den
-        raise InputError(
-            f"expected a number, got {describe(value)} (write 0.25, 2, or a fraction such as \"1/3\")",
-            key=where,
-        )
-    raise InputError(f"expected a number, got {describe(value)}", key=where)
+        raise InputError(Text("error.expected_number_text", got=describe(value)), key=where)
+    raise InputError(Text("error.expected_number", got=describe(value)), key=where)
 
 
 def _count(n: int, why: str = "") -> str:
@@ -236,11 +234,11 @@ def parse_vector(value: Any, where: str, length: int | None = None, *, why: str 
         if length is not None and length != 1:
             raise InputError(f"expected {_count(length, why)}, got a single number", key=where)
     else:
-        raise InputError(f"expected a list of numbers, got {describe(value)}", key=where)
+        raise InputError(Text("error.expected_list", got=describe(value)), key=where)
     if length is not None and len(items) != length:
         raise InputError(f"expected {_count(length, why)}, got {len(items)}", key=where)
     if not items:
-        raise InputError("expected at least one number, got an empty list", key=where)
+        raise InputError(Text("error.empty_list"), key=where)
     out = []
     for i, v in enumerate(items, 1):
         if isinstance(v, (list, dict)):
@@ -256,9 +254,9 @@ def parse_matrix(value: Any, where: str, *, cols: int | None = None, rows: int |
         if isinstance(value, (int, str)) or isinstance(value, FloatText):
             value = [[value]]
         else:
-            raise InputError(f"expected a list of rows (a matrix), got {describe(value)}", key=where)
+            raise InputError(Text("error.expected_matrix", got=describe(value)), key=where)
     if not value:
-        raise InputError("expected a list of rows (a matrix), got an empty list", key=where)
+        raise InputError(Text("error.empty_matrix"), key=where)
     if all(not isinstance(v, (list, dict)) for v in value):
         value = [value]  # one row written flat
     if not all(isinstance(r, list) for r in value):
@@ -272,29 +270,29 @@ def parse_matrix(value: Any, where: str, *, cols: int | None = None, rows: int |
                 f"ragged matrix: row {i} has {len(r)} numbers, row 1 has {width}", key=where
             )
     if rows is not None and len(value) != rows:
-        raise InputError(f"expected {rows} rows, got {len(value)}", key=where)
+        raise InputError(Text("error.rows", rows=rows, got=len(value)), key=where)
     if cols is not None and width != cols:
-        raise InputError(f"expected {cols} columns, got {width}", key=where)
+        raise InputError(Text("error.cols", cols=cols, got=width), key=where)
     return [parse_vector(r, f"{where}[{i}]") for i, r in enumerate(value, 1)]
 
 
 def parse_string(value: Any, where: str) -> str:
     if not isinstance(value, str) or isinstance(value, FloatText):
-        raise InputError(f"expected text in quotes, got {describe(value)}", key=where)
+        raise InputError(Text("error.expected_text", got=describe(value)), key=where)
     return value
 
 
 def parse_bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise InputError(f"expected true or false, got {describe(value)}", key=where)
+        raise InputError(Text("error.expected_bool", got=describe(value)), key=where)
     return value
 
 
 def parse_int(value: Any, where: str, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or isinstance(value, FloatText):
-        raise InputError(f"expected a whole number, got {describe(value)}", key=where)
+        raise InputError(Text("error.expected_whole", got=describe(value)), key=where)
     if value < low:
-        raise InputError(f"must be at least {low}, got {value}", key=where)
+        raise InputError(Text("error.at_least", low=low, got=value), key=where)
     if value > high:
         raise LimitError(f"{describe(value)} is above the limit of {high}", key=where)
     return value
@@ -308,4 +306,4 @@ def choose(value: Any, where: str, choices: dict[str, Any], what: str):
     near = nearest(name, list(choices))
     hint = f"did you mean '{near[0]}'? " if near else ""
     shown = name if len(name) <= 30 else name[:27] + "..."
-    raise InputError(f"unknown {what} {shown!r} ({hint}known: {', '.join(choices)})", key=where)
+    raise InputError(Text("error.unknown_choice", what=what, shown=repr(shown), hint=hint, known=", ".join(choices)), key=where)

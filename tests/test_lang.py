@@ -65,7 +65,7 @@ def test_every_korean_sentence_has_hangul():
 #: rest are written through each format's escaping: hints, notes, the
 #: activation and loss names, conventions made in Python, TOML comments)
 ESCAPED_PREFIXES = ("hint.", "note.", "act.", "loss.", "label.", "rule.", "net.conv.kink", "graph.conv.", "blank.",
-                    "variant.", "quiz.too", "quiz.change", "meta.")
+                    "variant.", "quiz.too", "quiz.change", "meta.", "summary.", "error.")
 
 
 @pytest.mark.parametrize("lang", languages())

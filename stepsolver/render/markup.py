@@ -188,20 +188,126 @@ def mathml(tex: str, display: bool = False) -> str:
 
     def conv(t: str, block: bool) -> str:
         try:
-            return convert(t, display="block" if block else "inline")
+            return _overlines(convert(t, display="block" if block else "inline"))
         except Exception as exc:  # a construct latex2mathml does not know
             raise RenderError(f"cannot convert math to MathML ({exc}): {t[:80]}") from None
 
     body = str(tex).strip()
     m = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", body, re.S) if display else None
     if not m:
-        return conv(body, display)
+        if not display or _visible(body) <= BREAK_AT:
+            return conv(body, display)
+        lhs, rest = _split_relation(body)
+        if rest is None or len(_break(rest)) == 1:
+            return conv(body, display)
+        lines = []
+        for k, piece in enumerate(_break(rest)):
+            lines.append((lhs if k == 0 else "", piece))
+    else:
+        lines = []
+        for line in _split_lines(m.group(1)):
+            lhs, _, rhs = line.partition("&")
+            for k, piece in enumerate(_break(rhs)):
+                lines.append((lhs if k == 0 else "", piece))
     rows = []
-    for line in _split_lines(m.group(1)):
-        lhs, _, rhs = line.partition("&")
+    for lhs, rhs in lines:
         left = conv(lhs, False) if lhs.strip() else ""
         rows.append(f'<tr><td class="lhs">{left}</td><td class="rhs">{conv(rhs, False)}</td></tr>')
     return '<table class="aligned">' + "".join(rows) + "</table>"
+
+
+_BAR = '<mo accent="true">&#x02015;</mo></mover>'
+#: an overline as a rule over the whole base: browsers draw the MathML accent bar at one glyph's width
+OVERLINE_STYLE = "border-top: 0.065em solid; padding-top: 0.1em"
+
+
+def _overlines(xml: str) -> str:
+    """Each \\overline (a mover whose accent is the bar U+2015) as its base with a top border, so the
+    bar spans the whole name (Chromium draws the accent over one letter of a multi-letter name)."""
+    while _BAR in xml:
+        end = xml.index(_BAR)
+        depth, i = 0, end
+        while i > 0:  # back to the <mover> this bar closes
+            i = xml.rindex("<mover", 0, i)
+            depth += xml.count("</mover>", i, end) - xml.count("<mover", i + 1, end)
+            if depth == 0:
+                break
+        base = xml[xml.index(">", i) + 1: end]
+        xml = xml[:i] + f'<mrow style="{OVERLINE_STYLE}">{base}</mrow>' + xml[end + len(_BAR):]
+    return xml
+
+
+#: a display line longer than this many visible characters is broken over rows in the HTML page
+#: (MathML does not break lines): before a top-level =, approx or a term's + or -
+BREAK_AT = 72
+
+
+def _visible(tex: str) -> int:
+    """About how many characters wide a piece of LaTeX is drawn: commands and braces take no room,
+    a matrix is as wide as its widest row."""
+    import re
+
+    def matrix(m):
+        rows = m.group(1).split("\\\\")
+        return "M" * max(_visible(r.replace("&", " ")) for r in rows)
+
+    t = re.sub(r"\\begin\{[bp]?matrix\}(.*?)\\end\{[bp]?matrix\}", matrix, tex, flags=re.S)
+    t = re.sub(r"\\(left|right|mathrm|operatorname|textstyle|displaystyle)\b|\\[,;!]|[{}]", "", t)
+    t = re.sub(r"\\[A-Za-z]+", "x", t)
+    return len(t.replace(" ", "")) + t.count("=") + t.count("+")
+
+
+def _top_level_cuts(tex: str) -> list[tuple[int, str]]:
+    """(position, kind) of each top-level relation (=, approx) and term sign ( + , - ) in tex."""
+    cuts, depth, i = [], 0, 0
+    while i < len(tex):
+        if tex.startswith(("\\left", "\\begin"), i):
+            depth += 1
+        elif tex.startswith(("\\right", "\\end"), i):
+            depth -= 1
+        ch = tex[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0 and i > 0 and tex[i - 1] == " ":
+            if ch == "=" or tex.startswith("\\approx", i):
+                cuts.append((i, "rel"))
+            elif ch in "+-" and i + 1 < len(tex) and tex[i + 1] == " ":
+                cuts.append((i, "term"))
+        i += 1
+    return cuts
+
+
+def _split_relation(tex: str):
+    """(left side, the rest from its first top-level relation on), or (tex, None)."""
+    for i, kind in _top_level_cuts(tex):
+        if kind == "rel":
+            return tex[:i].strip(), tex[i:].strip()
+    return tex, None
+
+
+def _break(rhs: str) -> list[str]:
+    """rhs in rows of about BREAK_AT visible characters, each cut before a relation (preferred, when
+    the row keeps a third of the width) or a term's sign; a piece that cannot be cut stays whole."""
+    if _visible(rhs) <= BREAK_AT:
+        return [rhs]
+    rows, start, last, last_rel = [], 0, None, None
+    for i, kind in _top_level_cuts(rhs):
+        if _visible(rhs[start:i]) > BREAK_AT and last is not None:
+            cut = last_rel if last_rel is not None and _visible(rhs[start:last_rel]) > BREAK_AT // 3 else last
+            rows.append(rhs[start:cut].strip())
+            start, last, last_rel = cut, None, None
+        if i > start:
+            last = i
+            if kind == "rel":
+                last_rel = i
+    if last is not None and _visible(rhs[start:]) > BREAK_AT:
+        cut = last_rel if last_rel is not None and _visible(rhs[start:last_rel]) > BREAK_AT // 3 else last
+        rows.append(rhs[start:cut].strip())
+        start = cut
+    rows.append(rhs[start:].strip())
+    return [r for r in rows if r]
 
 
 def toml_comment(text) -> str:
