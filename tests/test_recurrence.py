@@ -293,3 +293,20 @@ def test_truncated_bptt_holds_the_state_carried_into_each_block(tmp_path):
     assert c.values == f.values
     text_out = cut.render("text")
     assert "k = 2" in text_out and "h2 → a3" in text_out
+
+
+def test_a_fault_in_the_cell_names_the_cell_and_the_step(tmp_path):
+    """A shape that does not chain at one step is the cell's fault, not an unrolled node's."""
+    from stepsolver.errors import InputError
+
+    path = tmp_path / "bad.toml"
+    path.write_text('kind = "graph"\n[inputs]\nWx = [[1, 2], [3, 4]]\nWh = 0.1\n[constants]\nh0 = 0\n'
+                    '[sequence]\nx = [[1, 2, 3], [1, 2, 3]]\n[recurrence]\na = "Wx @ x + Wh*prev(h)"\n'
+                    'h = "tanh(a)"\n[nodes]\nJ = "total(h)"\n')
+    with pytest.raises(InputError) as info:
+        stepsolver.load_problem(path)
+    assert "recurrence.a (step 1)" in str(info.value) and "nodes.a1" not in str(info.value)
+    path.write_text((ROOT / "problems" / "graph_rnn.toml").read_text().replace("x = [1, 2]", 'x = [1, "q"]'))
+    with pytest.raises(InputError) as info:
+        stepsolver.load_problem(path)
+    assert "sequence.x[2]" in str(info.value)

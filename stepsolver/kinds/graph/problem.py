@@ -160,9 +160,17 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
             raise InputError(f"{name!r} is defined twice (first at {seen[name]})", key=key)
         seen[name] = key
 
+    # an unrolled node's faults are the cell's: recurrence.h (step 2), not nodes.h2; a sequence entry's
+    # are the sequence's
+    where = {}
+    if rolled:
+        where = {f"{c}{k}": f"recurrence.{c} (step {k})" for c in cell for k in range(1, steps + 1)}
+        for seq in rolled["sequence"]:
+            for k in range(1, steps + 1):
+                where[f"{seq}{k}"] = f"sequence.{seq}[{k}]"
     for table, role in (("inputs", "input"), ("constants", "constant")):
         for name, value in expect_table(data.get(table, {}), table).items():
-            key = f"{table}.{name}"
+            key = where.get(name, f"{table}.{name}")
             define(name, key)
             M = parse_value(value, key)
             if M.n * M.m > limits.MAX_PARAMETERS:
@@ -177,7 +185,7 @@ def graph_from_dict(data: dict, source: str | None = None) -> GraphProblem:
         raise LimitError(f"{len(raw) + len(nodes)} nodes, stepsolver's limit is {MAX_NODES}", key="nodes")
     shapes = {n.name: n.shape for n in nodes}
     for name, text in raw.items():
-        key = f"nodes.{name}"
+        key = where.get(name, f"nodes.{name}")
         define(name, key)
         if isinstance(text, (int, FloatText)) and not isinstance(text, bool):
             text = str(text)
