@@ -166,6 +166,7 @@ def _prose(text: str, fmt: str) -> str:
         text = re.sub(r"\$[^$]*\$", " ", text)
         text = re.sub(r"\\begin\{tabular\}\{[lcr]+\}", " ", text)
         text = re.sub(r"\\(begin|end)\{[^}]*\}", " ", text)
+        text = re.sub(r"\\texttt\{(?:[^{}]|\{\})*\}", " ", text)  # keywords: \texttt{update\textunderscore{}biases}
         text = text.replace("\\_", "_")
         text = re.sub(r"\\[A-Za-z]+\*?", " ", text)
     elif fmt == "md":
