@@ -461,7 +461,7 @@ class _Rule:
     def body(self) -> str:
         return _Rule(self.shape, had=self.had).text() if self.had else "\\mathbf{1}"
 
-    def text(self, number=None) -> str:
+    def text(self) -> str:
         c = self.coef
         sign = "-" if c < 0 else ""
         c = -c if c < 0 else c

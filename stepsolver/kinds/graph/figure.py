@@ -27,7 +27,7 @@ from types import SimpleNamespace
 import igraph
 
 from .display import name_latex, name_text
-from .expr import Bin, Fn, Neg, Num, Ref
+from .expr import Bin, Fn, Neg
 
 OPS = {"+": "+", "-": "−", "*": "×", "/": "÷", "**": "^", "@": "@"}
 OPS_TEX = {"+": "+", "-": "-", "*": "\\times", "/": "\\div", "**": "\\hat{}", "@": "@"}
