@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = sub.add_parser("solve", help="work a problem file step by step")
     solve.add_argument("files", nargs="+", metavar="FILE", help="problem file(s) (TOML); several make one document")
-    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "pdf", "html", "text", "json", "moodle", "qti", "csv"], help="output format (default md); qti: a QTI 1.2 zip for Canvas")
+    solve.add_argument("--format", "-f", default="md", choices=["md", "latex", "pdf", "html", "text", "json", "moodle", "qti", "csv", "numbas", "prairielearn"], help="output format (default md); qti: a QTI 1.2 zip for Canvas; numbas: a Numbas .exam with adaptive marking; prairielearn: questions/<qid>/ folders under the directory -o")
     solve.add_argument("-o", "--output", metavar="OUT", help="write to OUT (atomically) instead of stdout")
     solve.add_argument("--digits", type=_digits, default=4, help="decimal places of rounded values (default 4)")
     solve.add_argument("--flavor", choices=["plain", "github"], default="plain", help="Markdown flavour: github writes display math as ```math fences")
@@ -392,7 +392,13 @@ def cmd_solve(args) -> int:
     from .render.numbers import NumberStyle
     from .solution import solve
 
-    _refuse_overwriting_inputs(args.output, args.files)
+    if args.format == "prairielearn":
+        if not args.output or args.output == "-":
+            raise InputError("--format prairielearn writes question folders: give -o DIR (the course directory)")
+        if os.path.exists(args.output) and not os.path.isdir(args.output):
+            raise InputError("--format prairielearn: -o must be a directory (the course directory)", file=args.output)
+    else:
+        _refuse_overwriting_inputs(args.output, args.files)
     if args.templates and not os.path.isdir(args.templates):
         raise InputError("--templates: not a directory", file=args.templates)
     traces = []
@@ -431,6 +437,22 @@ def cmd_solve(args) -> int:
             raise InputError("--format qti writes a zip file: give -o FILE.zip (or redirect stdout)")
         with time_limit(args.time_limit, "rendering"):
             write_output(render_qti(traces, options), args.output)
+        return EXIT_OK
+    if args.format == "prairielearn":
+        from .render import render_prairielearn
+
+        with time_limit(args.time_limit, "rendering"):
+            files = render_prairielearn(traces, options)
+        for name, content in files.items():
+            path = os.path.join(args.output, *name.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_output(content, path)
+        return EXIT_OK
+    if args.format == "numbas":
+        from .render import render_numbas
+
+        with time_limit(args.time_limit, "rendering"):
+            write_output(render_numbas(traces, options), args.output)
         return EXIT_OK
     if args.format == "pdf":
         from .render.pdf import build_pdf

@@ -47,6 +47,7 @@ from flint import arb, ctx as _flint_ctx, fmpq
 
 from .. import limits
 from ..errors import LimitError
+from .symbolic import Sym
 
 #: significant digits of the mpmath context used for display and marking
 DIGITS = 50
@@ -530,6 +531,8 @@ def _domain(what: str):
 
 def exp(x):
     """e^x: exactly 1 at 0."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("exp", exp(x.val))
     if is_rational(x):
         if not x:
             return ONE
@@ -540,6 +543,8 @@ def exp(x):
 def log(x, what: Callable[[], str] = lambda: "log"):
     """ln x, exact where it can be (ln 1 = 0); for a value anchored at c,
     ln c + log1p(d / c), so no digit is lost near c."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("log", log(x.val, what))
     if is_rational(x):
         if x <= 0:
             raise _domain(f"{what()}: log of {'zero' if not x else 'a negative number'} ({q_str(x)})")
@@ -561,6 +566,8 @@ def log(x, what: Callable[[], str] = lambda: "log"):
 
 def log1p(x):
     """ln(1 + x) for x > -1, without cancellation for small x."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("log1p", log1p(x.val))
     b = ball(x)
     if is_rational(x) and not x:
         return ZERO
@@ -568,6 +575,8 @@ def log1p(x):
 
 
 def tanh(x):
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("tanh", tanh(x.val))
     if is_rational(x) and not x:
         return ZERO
     b = ball(x)
@@ -579,6 +588,8 @@ def tanh(x):
 
 def sqrt(x, what: Callable[[], str] = lambda: "sqrt"):
     """Square root: exact for perfect squares of rationals."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("sqrt", sqrt(x.val, what))
     if is_rational(x):
         if x < 0:
             raise _domain(f"{what()}: square root of a negative number ({q_str(x)})")
@@ -620,6 +631,8 @@ def _iroot(n: int, k: int):
 
 def sigmoid(x):
     """1/(1 + e^-x); for x > 0 anchored at 1 with offset -sigma(-x)."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("sigmoid", sigmoid(x.val))
     if is_rational(x) and not x:
         return _HALF
     b = ball(x)
@@ -632,6 +645,8 @@ def sigmoid(x):
 
 def softplus(x):
     """ln(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, no lost digits."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("softplus", softplus(x.val))
     b = ball(x)
     if b > 0:
         return Irr(b + (-b).exp().log1p())
@@ -640,6 +655,8 @@ def softplus(x):
 
 def sigmoid_derivative(x):
     """sigma'(x) = e^-|x| / (1 + e^-|x|)^2, without cancellation."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("sigmoid_derivative", sigmoid_derivative(x.val))
     if is_rational(x) and not x:
         return Q(1, 4)
     e = (-abs(ball(x))).exp()
@@ -648,6 +665,8 @@ def sigmoid_derivative(x):
 
 def tanh_derivative(x):
     """1 - tanh^2 x = 4 e^-2|x| / (1 + e^-2|x|)^2, without cancellation."""
+    if type(x) is Sym:  # a formula of the student's values
+        return x.call("tanh_derivative", tanh_derivative(x.val))
     if is_rational(x) and not x:
         return ONE
     b = ball(x)

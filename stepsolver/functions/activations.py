@@ -26,6 +26,7 @@ from typing import Callable
 from .. import exact
 from ..errors import InputError
 from ..exact import MP, ONE, ZERO, Q, Irr, is_rational, q_latex, q_str
+from ..exact.symbolic import Sym
 from ..lang import Text
 
 
@@ -352,6 +353,11 @@ class Softmax(Activation):
         """softmax of one column of z values.  Each output is e^(z_i - top)
         over the sum; an output above 1/2 is anchored at 1 with offset minus
         the sum of the others, so 1 - a and ln a keep their digits."""
+        if any(type(z) is Sym for z in zs):  # a formula of the student's values
+            top = max(range(len(zs)), key=lambda i: exact.to_mpf(getattr(zs[i], "val", zs[i])))
+            exps = [ONE if i == top else exact.exp(z - zs[top]) for i, z in enumerate(zs)]
+            total = sum(exps[1:], exps[0])
+            return [e / total for e in exps]
         if all(is_rational(z) for z in zs) and all(z == zs[0] for z in zs):
             return [Q(1, len(zs))] * len(zs)
         balls = [exact.ball(z) for z in zs]

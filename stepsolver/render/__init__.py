@@ -148,6 +148,130 @@ def render_qti(traces: list, options: RenderOptions | None = None) -> bytes:
     return package(quiz, assessment, manifest)
 
 
+def quiz_entries(p, formulas: tuple | None = None) -> list:
+    """The quiz items of one problem (a ProblemView) step by step, each with
+    its trace key's number in worked order and, per entry, the variable that
+    holds it and -- from ``formulas`` (marking/formulas.py) -- the formula
+    it is worked from, or None: what the platforms with follow-through
+    marking (Numbas) write."""
+    index, F = formulas if formulas is not None else ({}, {})
+    values = {}
+    for s in p.steps:
+        for q in p.trace.quantities(s):
+            values.setdefault(q.key, q.value)
+    out = []
+    several = len(p.steps) > 1
+    for s in p.steps:
+        for n, item in enumerate(p.quiz_items(s)):
+            k = index.get(item.key)
+            rows = F.get(item.key) if k is not None else None
+            if rows is not None and values.get(item.key) != item.matrix:
+                rows = None  # the quiz asks another form of it (delta without the batch factor)
+            cells = []
+            for i, row in enumerate(item.blanks):
+                cells.append([SimpleNamespace(var=f"v{k}_{i + 1}_{j + 1}" if k is not None else None,
+                                              formula=rows[i][j] if rows is not None else None,
+                                              value=item.matrix[i, j], blank=b,
+                                              old=(item.old[i, j] if item.old is not None and item.old[i, j] != item.matrix[i, j] else None))
+                              for j, b in enumerate(row)])
+            out.append(SimpleNamespace(step=s, first=n == 0 and several, item=item, key=item.key, number=k, cells=cells))
+    return out
+
+
+def render_numbas(traces: list, options: RenderOptions | None = None) -> str:
+    """A Numbas exam with adaptive marking (export/numbas.py): one question
+    group per exercise, one question per variant."""
+    import jinja2
+
+    from ..exact import to_float
+    from ..export import numbas
+    from ..marking.formulas import formulas
+
+    options = options or RenderOptions()
+    env = _environment(options, traces)
+    ctx = _context(traces, options)
+    tr = ctx["tr"]
+    groups: dict = {}
+    try:
+        statement_tpl = env.get_template("numbas/statement.html.j2")
+        prompt_tpl = env.get_template("numbas/prompt.html.j2")
+        for p in ctx["problems"]:
+            parts = []
+            for e in quiz_entries(p, formulas(p.trace)):
+                gaps, gap_of = [], []
+                for row in e.cells:
+                    gap_row = []
+                    for c in row:
+                        if c.blank.given or c.var is None:
+                            gap_row.append(None)
+                            continue
+                        gap_row.append(len(gaps))
+                        gaps.append(SimpleNamespace(var=c.var, formula=c.formula, tolerance=c.blank.tolerance,
+                                                    decimals=c.blank.decimals, old=c.old,
+                                                    old_float=None if c.old is None else to_float(c.old)))
+                    gap_of.append(gap_row)
+                heading = None
+                if e.first:
+                    s = e.step
+                    heading = tr.t("quiz.update_heading", index=s.index,
+                                   examples=tr.t("net.examples", count=len(s.examples),
+                                                 list=", ".join(str(x) for x in s.examples)))
+                prompt = tidy(prompt_tpl.render(**{**ctx, "p": p, "n": p.n, "q": e.item, "gaps": gap_of, "heading": heading}))
+                entries = [(c.var, c.value) for row in e.cells for c in row if c.var is not None]
+                parts.append(SimpleNamespace(prompt=prompt, gaps=gaps, entries=entries))
+            statement = tidy(statement_tpl.render(**{**ctx, "p": p, "n": p.n}))
+            groups.setdefault(p.exercise, []).append(numbas.question(p.title, statement, "", parts, tr))
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template numbas: {exc}") from None
+    title = traces[0].problem.name if len(groups) == 1 and len(traces) == 1 else (
+        next(iter(groups)) if len(groups) == 1 else tr.t("doc.worked_solutions"))
+    return numbas.exam(title, list(groups.items()), tr)
+
+
+def render_prairielearn(traces: list, options: RenderOptions | None = None) -> dict:
+    """PrairieLearn question folders, {path under the course: text}: one
+    ``questions/<qid>/`` per exercise (variants of one shape) with info.json,
+    question.html and server.py (templates/prairielearn/, export/prairielearn.py)."""
+    import jinja2
+
+    from ..export import prairielearn
+    from ..marking.formulas import formulas
+
+    options = options or RenderOptions()
+    env = _environment(options, traces)
+    ctx = _context(traces, options)
+    tr = ctx["tr"]
+    html_options = RenderOptions(style=options.style, notation=options.notation, templates=options.templates,
+                                 detail=options.detail, lang=options.lang, figures="inline")
+    groups: dict = {}
+    try:
+        statement_tpl = env.get_template("numbas/statement.html.j2")
+        for p, trace in zip(ctx["problems"], traces):
+            entries = quiz_entries(p, formulas(trace))
+            signature = (p.exercise, tuple((e.item.symbol, tuple(tuple(c.blank.given for c in r) for r in e.cells))
+                                           for e in entries))
+            statement = tidy(statement_tpl.render(**{**ctx, "p": p, "n": p.n}))
+            page = render([trace], "html", html_options)
+            solution = page[page.index("<main>") + 6: page.index("</main>")].strip()
+            groups.setdefault(signature, []).append(SimpleNamespace(p=p, entries=entries, statement=statement,
+                                                                   solution=solution))
+        question_tpl = env.get_template("prairielearn/question.html.j2")
+        server_tpl = env.get_template("prairielearn/server.py.j2")
+        files: dict = {}
+        for qid, variants in prairielearn.question_ids(groups):
+            first = variants[0]
+            data = [prairielearn.variant(v, tr, ctx["f"]) for v in variants]
+            question = tidy(question_tpl.render(**{**ctx, "p": first.p, "n": first.p.n, "qs": first.entries}))
+            server = tidy(server_tpl.render(**{**ctx, "blob": prairielearn.pack(data)}))
+            info = prairielearn.info(qid, first.p, tr, traces)
+            files[f"questions/{qid}/info.json"] = info
+            files[f"questions/{qid}/question.html"] = question
+            files[f"questions/{qid}/server.py"] = server
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"template prairielearn: {exc}") from None
+    return files
+
+
 def render_report(report, fmt: str, options: RenderOptions | None = None) -> str:
     """A check report as md, text or json."""
     import jinja2

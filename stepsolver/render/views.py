@@ -60,6 +60,7 @@ class ProblemView:
         custom = self._services.options.tolerance
         return [
             SimpleNamespace(label=q.label, symbol=q.symbol, matrix=q.matrix, values=[list(r) for r in q.matrix.rows],
+                            key=getattr(q, "key", None), old=getattr(q, "old", None),
                             scalar=q.matrix.n == 1 and q.matrix.m == 1, blanks=blanks(q, custom))
             for q in self._kind_view.quiz_quantities(step)
         ]

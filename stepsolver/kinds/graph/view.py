@@ -608,7 +608,7 @@ class GraphView(RoundedKeys):
                 sym, label = optimizers.state_symbol(what, self.n.name(name)), f"{what} {name}"
             old = self.s.values[name] if what == "new" else None
             bounds = kit.quiz_bounds(M, old, gradient=what not in ("value", "new"))
-            items.append(SimpleNamespace(label=label, symbol=sym, matrix=M, bounds=bounds,
+            items.append(SimpleNamespace(label=label, symbol=sym, matrix=M, bounds=bounds, key=q.key, old=old,
                                          rounded=self._rounded_at(q.key)))
         return items
 

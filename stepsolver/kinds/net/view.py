@@ -158,7 +158,7 @@ class ProblemView(RoundedKeys):
                 symbol, field = getattr(n, name[0])(layer) + r"_{\text{new}}", name
                 old = getattr(step.layers[layer - 1], name[0])
             bounds = kit.quiz_bounds(M, old, gradient)
-            items.append(SimpleNamespace(label=label, symbol=symbol, matrix=M, bounds=bounds,
+            items.append(SimpleNamespace(label=label, symbol=symbol, matrix=M, bounds=bounds, key=q.key, old=old,
                                          rounded=self._rounded_at(step, field, layer)))
         return items
 
