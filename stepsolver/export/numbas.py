@@ -89,7 +89,7 @@ def question(name: str, statement: str, advice: str, parts: list, tr) -> dict:
                 fvar = "f" + b.var[1:]
                 variables[fvar] = _variable(fvar, jme(b.formula), b.var)
                 answer = fvar
-                replacements = [{"variable": r, "part": where[r], "must_go_first": False}
+                replacements = [{"variable": r, "part": where[r]}
                                 for r in _refs(b.formula) if r in where]
             gaps.append(_gap(answer, b, replacements, tr))
         out_parts.append({"type": "gapfill", "marks": 0, "prompt": part.prompt, "gaps": gaps, "sortAnswers": False})
@@ -98,14 +98,14 @@ def question(name: str, statement: str, advice: str, parts: list, tr) -> dict:
         "statement": statement, "advice": advice, "rulesets": {}, "extensions": [], "builtin_constants":
             {"e": True, "pi,\u03c0": True, "i": True, "j": False},
         "constants": [], "variables": variables, "variablesTest": {"condition": "", "maxRuns": 100},
-        "ungrouped_variables": list(variables), "variable_groups": [], "functions": {},
+        "ungrouped_variables": list(variables), "variable_groups": [], "functions": FUNCTIONS,
         "preamble": {"js": "", "css": ""}, "parts": out_parts, "partsMode": "all", "maxMarks": 0,
         "objectives": [], "penalties": [], "objectiveVisibility": "always", "penaltyVisibility": "always",
     }
 
 
 def _variable(name: str, definition: str, description: str) -> dict:
-    return {"name": name, "group": "Ungrouped variables", "definition": definition, "description": description}
+    return {"name": name, "definition": definition, "description": description}
 
 
 def _refs(tree) -> list[str]:
@@ -114,32 +114,36 @@ def _refs(tree) -> list[str]:
     return refs(tree)
 
 
+#: the question's marking functions (JME), written once per question: ``ss_ok`` -- within the
+#: tolerance of the answer; marked from the student's own earlier answers (the formula moved out of the
+#: true value's window), the formula's value to the digits they wrote (at least 2), or within the
+#: tolerance, whichever is wider; ``ss_old`` -- the value before the update, to the digits written
+FUNCTIONS = {
+    "ss_ok": {"parameters": [["x", "number"], ["lo", "number"], ["hi", "number"], ["v", "number"],
+                             ["dp", "number"]],
+              "type": "boolean", "language": "jme",
+              "definition": "abs(2*x-(lo+hi))<=max(hi-lo,if(abs(lo+hi-2*v)>hi-lo,1.0002*10^(-max(dp,2)),0))"},
+    "ss_old": {"parameters": [["x", "number"], ["old", "number"], ["dp", "number"]], "type": "boolean",
+               "language": "jme", "definition": "abs(x-old)<=0.5*10^(-dp)"},
+}
+
+
 def _gap(answer: str, b, replacements: list, tr) -> dict:
     """One number-entry gap: the settings Numbas does not default, and the
-    marking notes that replace its ``numberInRange``."""
+    marking note that replaces its ``numberInRange``."""
     tol = literal(float(b.tolerance))
-    gap = {"type": "numberentry", "marks": 1, "minValue": f"{answer} - {tol}", "maxValue": f"{answer} + {tol}",
-           "allowFractions": True, "showCorrectAnswer": True, "extendBaseMarkingAlgorithm": True,
-           "notationStyles": ["plain", "en", "si-en"], "correctAnswerStyle": "plain"}
+    gap = {"type": "numberentry", "marks": 1, "minValue": f"{answer}-{tol}", "maxValue": f"{answer}+{tol}",
+           "allowFractions": True, "notationStyles": ["plain", "en", "si-en"], "correctAnswerStyle": "plain"}
     if replacements:
         gap["variableReplacements"] = replacements
         gap["variableReplacementStrategy"] = "originalfirst"
-    # within the tolerance of the answer; marked from the student's own earlier answers (the formula
-    # moved out of the true value's window), their value is the formula's to the digits they wrote --
-    # at least 2 -- or within the tolerance, whichever is wider
-    mid = 'settings["minvalue"] + settings["maxvalue"]'
-    width = 'settings["maxvalue"] - settings["minvalue"]'
-    test = f"abs(2 * studentNumber - ({mid})) <= {width}"
-    if answer != b.var:
-        test = (f"abs(2 * studentNumber - ({mid})) <= max({width}, "
-                f"if(abs({mid} - 2 * {b.var}) > {width}, 1.0002 * 10^(-max(countdp(cleanedStudentAnswer), 2)), 0))")
-    verdict = f"if({test}, correct(), incorrect(); end())"
+    args = 'studentNumber,settings["minvalue"],settings["maxvalue"]'
+    verdict = f"if(ss_ok({args},{b.var},countdp(cleanedStudentAnswer)),correct(),incorrect();end())"
     if b.old is not None:
-        # the value before the update, copied (it is what was written, to the digits written), earns
-        # nothing, whatever gradient it would follow from
-        copied = f"abs(studentNumber - ({literal(b.old_float)})) <= 0.5 * 10^(-countdp(cleanedStudentAnswer))"
         message = json.dumps(tr("numbas.old_copied"), ensure_ascii=False)
-        verdict = f"if({copied}, incorrect({message}); end(), {verdict})"
+        verdict = (f"if(ss_old(studentNumber,{literal(b.old_float)},countdp(cleanedStudentAnswer)),"
+                   f"incorrect({message});end(),{verdict})")
     if answer != b.var or b.old is not None:
-        gap["customMarkingAlgorithm"] = f"numberInRange:\n    {verdict}\n"
+        gap["customMarkingAlgorithm"] = f"numberInRange:\n {verdict}\n"
+        gap["extendBaseMarkingAlgorithm"] = True
     return gap
