@@ -133,7 +133,11 @@ def _gap(answer: str, b, replacements: list, tr) -> dict:
     marking note that replaces its ``numberInRange``."""
     tol = literal(float(b.tolerance))
     gap = {"type": "numberentry", "marks": 1, "minValue": f"{answer}-{tol}", "maxValue": f"{answer}+{tol}",
-           "allowFractions": True, "notationStyles": ["plain", "en", "si-en"], "correctAnswerStyle": "plain"}
+           "allowFractions": True, "showFractionHint": False, "notationStyles": ["plain", "en", "si-en"],
+           "correctAnswerStyle": "plain",
+           # the compiled (XML) exam reads a missing use condition as "0": this part's answer would never be
+           # put into the parts worked from it
+           "adaptiveMarkingUseCondition": "true"}
     if replacements:
         gap["variableReplacements"] = replacements
         gap["variableReplacementStrategy"] = "originalfirst"
