@@ -213,6 +213,8 @@ class Irr:
 
     # -- arithmetic ------------------------------------------------------
     def __add__(self, o):
+        if type(o) is Sym:  # a formula: it writes the operation
+            return NotImplemented
         if type(o) is Irr:
             if self.anchor is None and o.anchor is None:
                 s = self.b + o.b
@@ -242,6 +244,8 @@ class Irr:
         return (-self) + o
 
     def __mul__(self, o):
+        if type(o) is Sym:  # a formula: it writes the operation
+            return NotImplemented
         if type(o) is Irr:
             if self.anchor is not None and o.anchor is not None:
                 c1, d1, c2, d2 = self.anchor, self.off, o.anchor, o.off
@@ -258,6 +262,8 @@ class Irr:
     __rmul__ = __mul__
 
     def __truediv__(self, o):
+        if type(o) is Sym:  # a formula: it writes the operation
+            return NotImplemented
         if type(o) is Irr:
             if 0 in o.b:
                 _undecided_zero(o)
@@ -435,6 +441,8 @@ def irr(b, form=None) -> Irr:
 
 def magnitude_bits(x) -> float:
     """log2 of |x|, roughly (-inf for 0): the size a magnitude limit looks at."""
+    if type(x) is Sym:  # a formula's size is its true value's
+        x = x.val
     if type(x) is Irr:
         if not x.b.is_finite():
             return math.inf
@@ -450,6 +458,8 @@ def magnitude_ok(x, max_bits: int) -> bool:
     """True when an irrational value is not too *large* to keep computing
     with (|x| <= 2^max_bits; tiny values are always fine), or a rational's
     numerator and denominator together fit in max_bits."""
+    if type(x) is Sym:  # a formula's size is its true value's
+        x = x.val
     if type(x) is Irr:
         if not x.b.is_finite():
             return False
@@ -466,6 +476,8 @@ def guard(x, where) -> None:
     are fine), a rational at most MAX_VALUE_BITS bits (so its digits can
     always be written out).  ``where`` names the value (text, or a callable
     giving it, built only for the message)."""
+    if type(x) is Sym:  # a formula's size is its true value's
+        x = x.val
     if type(x) is Irr:
         b = x.b
         if b.is_finite():

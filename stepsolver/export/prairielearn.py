@@ -48,7 +48,7 @@ def variant(v, tr, f) -> dict:
     """params and correct answers of one variant: the statement, the worked
     solution, per entry its true value, tolerance, decimals hint, the value
     before the update and the formula it is worked from."""
-    true, tol, hint, old, formula, given, order = {}, {}, {}, {}, {}, {}, []
+    true, tol, hint, old, formula, given, order, dec = {}, {}, {}, {}, {}, {}, [], {}
     headings = {}
     for e in v.entries:
         if e.first:
@@ -65,6 +65,7 @@ def variant(v, tr, f) -> dict:
                     continue
                 order.append(c.var)
                 tol[c.var] = float(c.blank.tolerance)
+                dec[c.var] = c.blank.decimals or 2
                 hint[c.var] = f" ({tr.t('quiz.decimals', count=c.blank.decimals)})" if c.blank.decimals else ""
                 if c.old is not None:
                     old[c.var] = to_float(c.old)
@@ -74,7 +75,7 @@ def variant(v, tr, f) -> dict:
     texts = {"old_copied": tr.t("numbas.old_copied"), "carried": tr.t("prairielearn.carried"),
              "all_right": tr.t("prairielearn.all_right"), "wrong": many}
     params = {"statement": v.statement, "solution": v.solution, "heading": headings, "true": true, "tol": tol,
-              "hint": hint, "old": old, "formula": formula, "given": given, "order": order, "text": texts}
+              "hint": hint, "dec": dec, "old": old, "formula": formula, "given": given, "order": order, "text": texts}
     return {"params": params, "correct": {k: true[k] for k in order}}
 
 

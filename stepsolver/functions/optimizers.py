@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import exact
+from ..exact.symbolic import Sym
 from ..errors import InputError
 from ..exact import ONE, ZERO, Q, Mat, q_str
 from ..tomlio import check_keys, choose, expect_table, parse_bool, parse_number
@@ -256,7 +257,7 @@ def root(s: Mat, eps, inside: bool) -> Mat:
 def _sqrt(x):
     """The root of an accumulated square, which is never negative: a ball
     that reaches below 0 (a square known only to lie near 0) is cut at 0."""
-    if exact.is_rational(x) or x.b > 0:
+    if exact.is_rational(x) or type(x) is Sym or x.b > 0:  # a Sym: a formula of the student's values
         return exact.sqrt(x)
     top = x.b.upper()
     if not top > 0:
