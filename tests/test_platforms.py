@@ -231,8 +231,9 @@ def test_prairielearn_server_marks_right_slipped_copied_and_zero_sheets(pl_cours
             ns["grade"](slip)
             assert slip["partial_scores"][first]["score"] == 0
             lost = [v for v in p["order"] if slip["partial_scores"][v]["score"] < 1]
-            # only the slipped entry, and updates worked into the value before the update, lose marks
-            assert set(lost) - {first} <= {v for v in p["old"] if abs(env[v] - p["old"][v]) <= 5e-7}, (name, lost)
+            # only the slipped entry loses marks (an update worked from it is carried, even where the
+            # student's own gradient leaves it at the value before the update)
+            assert lost == [first], (name, lost)
             sheets += 1
     assert sheets >= 10
 
@@ -292,3 +293,81 @@ def test_cli_refuses_prairielearn_without_a_directory(tmp_path, capsys):
     exam = tmp_path / "a.exam"
     assert main(["solve", EXAMPLES[0], "--format", "numbas", "-o", str(exam)]) == 0
     assert exam.read_text(encoding="utf-8").startswith("// Numbas version: ")
+
+
+def _sheet_values(answers_text, index):
+    """A simulated student's answers file as {entry variable: written text}."""
+    import tomllib
+
+    from stepsolver.trace import Key
+
+    data = tomllib.loads(answers_text)
+    out = {}
+
+    def put(key, M):
+        k = index.get(key)
+        if k is None:
+            return
+        M = [[M]] if not isinstance(M, list) else ([[x] for x in M] if M and not isinstance(M[0], list) else M)
+        for i, r in enumerate(M):
+            for j, x in enumerate(r):
+                out[f"v{k}_{i + 1}_{j + 1}"] = x if isinstance(x, str) else format(Decimal(repr(x)), "f")
+
+    put(Key(1, None, "loss"), data["loss"])
+    for layer_no, layer in enumerate(data.get("layers", []), 1):
+        for q, M in layer.items():
+            put(Key(1, layer_no, q), M)
+    return out
+
+
+@pytest.mark.slow
+def test_prairielearn_follow_through_agrees_with_simulated_students():
+    """Random networks, students working to 6 decimals with one catalogued slip (tests/students.py, an
+    independent simulation with the verdict a careful teacher gives each entry): server.py's grade
+    credits what follows the slip (carried) and refuses the slipped entries."""
+    from stepsolver.trace import Key
+
+    rng = random.Random(17)
+    agree = total = carried = 0
+    misses = []
+    while total < 1500:
+        P = students.random_exercise(rng)
+        slip = rng.choice(students.SLIPS)
+        if not students.applicable(P, slip):
+            continue
+        where = students.slip_layer(P, slip, rng)
+        try:
+            trace = stepsolver.solve(stepsolver.loads_problem(students.problem_toml(P))).trace
+            text, expected = students.sheet(P, 6, slip, where)
+        except Exception:  # noqa: BLE001 - a draw the simulation cannot work (log of 0): another
+            continue
+        index, _ = formulas(trace)
+        files = render_prairielearn([trace])
+        ns = _server(next(v for k, v in files.items() if k.endswith("server.py")))
+        data = _data(0)
+        ns["generate"](data)
+        p = data["params"]
+        written = _sheet_values(text, index)
+        for v, t in written.items():
+            data["submitted_answers"][v] = float(t)
+            data["raw_submitted_answers"][v] = t
+        ns["grade"](data)
+        for (layer, q, i, j), verdict in expected.items():
+            key = Key(1, None, "loss") if q == "loss" else Key(1, layer, q)
+            v = f"v{index[key]}_{i + 1}_{j + 1}" if key in index else None
+            if v not in data["partial_scores"] or verdict not in ("correct", "carried", "wrong"):
+                continue
+            if max(6, p["dec"][v]) > 6:
+                continue  # the box asks for more decimals than the student wrote
+            want = verdict != "wrong"
+            got = data["partial_scores"][v]["score"] == 1
+            total += 1
+            carried += verdict == "carried"
+            agree += want == got
+            if want != got:
+                misses.append((slip, layer, q, verdict, written[v], p["true"][v], p["tol"][v]))
+    # a slip smaller than the blank's tolerance (a 2-decimal tolerance, 6-decimal working) is credited:
+    # the only kind of disagreement allowed, and rare
+    assert all(m[3] == "wrong" and abs(float(m[4]) - m[5]) <= m[6] for m in misses), misses[:5]
+    print(f"follow-through: {agree}/{total} entries agree, {carried} carried, {len(misses)} slips inside the tolerance")
+    assert agree / total >= 0.99 and carried >= 200, (agree, total, carried)

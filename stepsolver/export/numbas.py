@@ -117,14 +117,16 @@ def _refs(tree) -> list[str]:
 #: the question's marking functions (JME), written once per question: ``ss_ok`` -- within the
 #: tolerance of the true value v; or, marked from the student's own earlier answers, the formula's value
 #: (the middle of lo..hi) to the digits they wrote -- at least the d the gap asks for -- or within the
-#: tolerance, whichever is wider; ``ss_old`` -- the value before the update, to the digits written
+#: tolerance, whichever is wider; ``ss_old`` -- the value before the update, to the digits written, where
+#: the update worked from the values marked against (f) changes it: copied, not worked
 FUNCTIONS = {
     "ss_ok": {"parameters": [["x", "number"], ["lo", "number"], ["hi", "number"], ["v", "number"],
                              ["dp", "number"], ["d", "number"]],
               "type": "boolean", "language": "jme",
               "definition": "abs(2*(x-v))<=hi-lo or abs(2*x-(lo+hi))<=max(hi-lo,1.0002*10^(-max(dp,d)))"},
-    "ss_old": {"parameters": [["x", "number"], ["old", "number"], ["dp", "number"]], "type": "boolean",
-               "language": "jme", "definition": "abs(x-old)<=0.5*10^(-dp)"},
+    "ss_old": {"parameters": [["x", "number"], ["old", "number"], ["f", "number"], ["dp", "number"]],
+               "type": "boolean", "language": "jme",
+               "definition": "abs(x-old)<=0.5*10^(-dp) and abs(f-old)>0.5*10^(-dp)"},
 }
 
 
@@ -145,7 +147,8 @@ def _gap(answer: str, b, replacements: list, tr) -> dict:
     verdict = f"if(ss_ok({args},{b.var},countdp(cleanedStudentAnswer),{b.decimals or 2}),correct(),incorrect();end())"
     if b.old is not None:
         message = json.dumps(tr("numbas.old_copied"), ensure_ascii=False)
-        verdict = (f"if(ss_old(studentNumber,{literal(b.old_float)},countdp(cleanedStudentAnswer)),"
+        mid = '(settings["minvalue"]+settings["maxvalue"])/2'
+        verdict = (f"if(ss_old(studentNumber,{literal(b.old_float)},{mid},countdp(cleanedStudentAnswer)),"
                    f"incorrect({message});end(),{verdict})")
     if answer != b.var or b.old is not None:
         gap["customMarkingAlgorithm"] = f"numberInRange:\n {verdict}\n"
