@@ -24,7 +24,7 @@ from stepsolver.marking.formulas import entry_name, formulas
 from stepsolver.render import RenderOptions, render_numbas, render_prairielearn
 
 sys.path.insert(0, os.path.dirname(__file__))
-import students  # noqa: E402
+import students
 
 HERE = os.path.dirname(__file__)
 EXAMPLES = sorted(glob.glob(os.path.join(HERE, "..", "problems", "*.toml")))
@@ -105,7 +105,6 @@ def test_formulas_cover_most_entries_of_random_networks(value):
     for trace in _random_traces(25, 11):
         index, F, env = _true_env(trace)
         for key in index:
-            n = trace.quantities  # noqa: F841
             rows = F.get(key)
             for name in [k for k in env if k.startswith(f"v{index[key]}_")]:
                 total += 1
@@ -135,7 +134,7 @@ def pl_course():
 
 
 def test_prairielearn_folders_info_and_html(pl_course):
-    traces, files = pl_course
+    _, files = pl_course
     qids = {k.split("/")[1] for k in files}
     assert all(f"questions/{q}/{f}" in files for q in qids for f in ("info.json", "question.html", "server.py"))
     uuids = set()
@@ -174,7 +173,7 @@ def _places(tol):
 
 
 def test_prairielearn_server_marks_right_slipped_copied_and_zero_sheets(pl_course):
-    traces, files = pl_course
+    _, files = pl_course
     sheets = 0
     for name, text in files.items():
         if not name.endswith("server.py"):

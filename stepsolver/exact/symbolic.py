@@ -46,14 +46,10 @@ class Sym:
         self.val = val
 
     @classmethod
-    def ref(cls, name: str, val) -> "Sym":
+    def ref(cls, name: str, val) -> Sym:
         return cls(("ref", name), val)
 
     # -- arithmetic ------------------------------------------------------
-    @staticmethod
-    def _make(node, val):
-        return Sym(node, val)
-
     def __add__(self, o):
         if not type(o) is Sym and not _value(o):
             return self
@@ -115,7 +111,7 @@ class Sym:
     def __abs__(self):
         return self.call("abs", abs(self.val))
 
-    def call(self, function: str, val) -> "Sym":
+    def call(self, function: str, val) -> Sym:
         return Sym(("call", function, self.node), val)
 
     # -- decisions are the true solution's -------------------------------
@@ -160,9 +156,7 @@ def refs(node) -> list[str]:
             return
         elif n[0] == "call":
             walk(n[2])
-        elif n[0] in ("neg",):
-            walk(n[1])
-        elif n[0] == "pow":
+        elif n[0] in ("neg", "pow"):
             walk(n[1])
         else:
             walk(n[1])
