@@ -82,9 +82,9 @@ def literal(x: float) -> str:
 
 
 def true_literal(v) -> str:
-    """A quantity's exact value as JME reads it: its short decimal, else the nearest double."""
-    if is_rational(v):
-        places = terminating_places(denom(v))
-        if places is not None and places <= 12:
-            return decimal_text(v)
-    return literal(to_float(v))
+    """A quantity's exact value as JME reads it: the quiz answer (its short decimal, else the nearest
+    double), in positional notation."""
+    from .quiz import quiz_answer
+
+    text = quiz_answer(v)
+    return literal(float(text)) if "e" in text or "E" in text else text
