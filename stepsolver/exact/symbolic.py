@@ -139,9 +139,10 @@ class Sym:
     def __repr__(self):
         return f"Sym({self.node!r})"
 
-    # anything the exact code asks of a number that a formula has not
+    # anything the exact code asks of a number that a formula has not (an AttributeError, so that
+    # getattr(x, name, default) and hasattr keep working)
     def __getattr__(self, name):
-        raise NotSymbolic(f"a formula has no {name}")
+        raise AttributeError(f"a formula has no {name}")
 
 
 def refs(node) -> list[str]:
