@@ -77,7 +77,7 @@ def question(name: str, statement: str, advice: str, parts: list, tr) -> dict:
     where: dict = {}  # v-variable -> the path of the gap that asks for it
     for k, part in enumerate(parts):
         for var, value in part.entries:
-            variables[var] = _variable(var, true_literal(value), "")
+            variables[var] = _variable(var, true_literal(value))
         for g, b in enumerate(part.gaps):
             where[b.var] = f"p{k}g{g}"
     out_parts = []
@@ -87,7 +87,7 @@ def question(name: str, statement: str, advice: str, parts: list, tr) -> dict:
             answer, replacements = b.var, []
             if b.formula is not None:
                 fvar = "f" + b.var[1:]
-                variables[fvar] = _variable(fvar, jme(b.formula), b.var)
+                variables[fvar] = _variable(fvar, jme(b.formula))
                 answer = fvar
                 replacements = [{"variable": r, "part": where[r]}
                                 for r in _refs(b.formula) if r in where]
@@ -104,8 +104,8 @@ def question(name: str, statement: str, advice: str, parts: list, tr) -> dict:
     }
 
 
-def _variable(name: str, definition: str, description: str) -> dict:
-    return {"name": name, "definition": definition, "description": description}
+def _variable(name: str, definition: str) -> dict:
+    return {"name": name, "definition": definition}
 
 
 def _refs(tree) -> list[str]:
@@ -115,15 +115,15 @@ def _refs(tree) -> list[str]:
 
 
 #: the question's marking functions (JME), written once per question: ``ss_ok`` -- within the
-#: tolerance of the true value v; or, marked from the student's own earlier answers, the formula's value
-#: (the middle of lo..hi) to the digits they wrote -- at least the d the gap asks for -- or within the
-#: tolerance, whichever is wider; ``ss_old`` -- the value before the update, to the digits written, where
+#: tolerance t of the true value v; or the formula's value f (at the student's own earlier answers, where
+#: Numbas puts them in) to the digits they wrote -- at least the d the gap asks for -- or within t,
+#: whichever is wider; ``ss_old`` -- the value before the update, to the digits written, where
 #: the update worked from the values marked against (f) changes it: copied, not worked
 FUNCTIONS = {
-    "ss_ok": {"parameters": [["x", "number"], ["lo", "number"], ["hi", "number"], ["v", "number"],
+    "ss_ok": {"parameters": [["x", "number"], ["v", "number"], ["f", "number"], ["t", "number"],
                              ["dp", "number"], ["d", "number"]],
               "type": "boolean", "language": "jme",
-              "definition": "abs(2*(x-v))<=hi-lo or abs(2*x-(lo+hi))<=max(hi-lo,1.0002*10^(-max(dp,d)))"},
+              "definition": "abs(x-v)<=t or abs(x-f)<=max(t,0.5001*10^(-max(dp,d)))"},
     "ss_old": {"parameters": [["x", "number"], ["old", "number"], ["f", "number"], ["dp", "number"]],
                "type": "boolean", "language": "jme",
                "definition": "abs(x-old)<=0.5*10^(-dp) and abs(f-old)>0.5*10^(-dp)"},
@@ -135,7 +135,6 @@ def _gap(answer: str, b, replacements: list, tr) -> dict:
     marking note that replaces its ``numberInRange``."""
     tol = literal(float(b.tolerance))
     gap = {"type": "numberentry", "marks": 1, "minValue": f"{answer}-{tol}", "maxValue": f"{answer}+{tol}",
-           "allowFractions": True, "showFractionHint": False, "notationStyles": ["plain", "en", "si-en"],
            "correctAnswerStyle": "plain",
            # the compiled (XML) exam reads a missing use condition as "0": this part's answer would never be
            # put into the parts worked from it
@@ -143,12 +142,11 @@ def _gap(answer: str, b, replacements: list, tr) -> dict:
     if replacements:
         gap["variableReplacements"] = replacements
         gap["variableReplacementStrategy"] = "originalfirst"
-    args = 'studentNumber,settings["minvalue"],settings["maxvalue"]'
-    verdict = f"if(ss_ok({args},{b.var},countdp(cleanedStudentAnswer),{b.decimals or 2}),correct(),incorrect();end())"
+    verdict = (f"if(ss_ok(studentNumber,{b.var},{answer},{tol},countdp(cleanedStudentAnswer),{b.decimals or 2}),"
+               "correct(),incorrect();end())")
     if b.old is not None:
         message = json.dumps(tr("numbas.old_copied"), ensure_ascii=False)
-        mid = '(settings["minvalue"]+settings["maxvalue"])/2'
-        verdict = (f"if(ss_old(studentNumber,{literal(b.old_float)},{mid},countdp(cleanedStudentAnswer)),"
+        verdict = (f"if(ss_old(studentNumber,{literal(b.old_float)},{answer},countdp(cleanedStudentAnswer)),"
                    f"incorrect({message});end(),{verdict})")
     if answer != b.var or b.old is not None:
         gap["customMarkingAlgorithm"] = f"numberInRange:\n {verdict}\n"
