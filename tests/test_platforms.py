@@ -267,6 +267,9 @@ def test_numbas_exam_groups_variables_and_replacements():
                     assert not re.search(r"\de[-+]?\d", text)
             for v in variables.values():
                 assert not re.search(r"\de[-+]?\d", v["definition"]), v
+            # the statement holds no variable: Numbas must not read braces in a title as one, nor
+            # parse its escaped text again as HTML (seen in Chromium: <b> in a title turned bold)
+            assert q["statement"].startswith("<div nosubvars>")
             prompts = "".join(p["prompt"] for p in q["parts"])
             assert len(re.findall(r"\[\[\d+\]\]", prompts)) == len(gaps)
 
