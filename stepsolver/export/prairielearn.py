@@ -5,6 +5,7 @@ info.json.  Layout is the templates' (templates/prairielearn/)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import uuid
@@ -17,11 +18,15 @@ NAMESPACE = uuid.UUID("5f0c7d1e-3b0a-4c59-9d0e-7a1f6b2c8e41")
 
 
 def question_ids(groups: dict) -> list:
-    """(qid, variants) per group: the exercise's title as a folder name, with
-    -2, -3 ... where one title has variants of different shapes."""
+    """(qid, variants) per group: the exercise's title as a folder name (ASCII
+    letters, digits and dashes; a title in another script adds a short mark of
+    it), with -2, -3 ... where one title has variants of different shapes."""
     out, seen = [], {}
     for (exercise, _), variants in groups.items():
         base = re.sub(r"[^0-9A-Za-z]+", "-", exercise).strip("-").lower() or "exercise"
+        if any(ch.isalnum() and not ch.isascii() for ch in exercise):
+            # a title in Hangul (or another script) keeps its ASCII part and a short stable mark of the rest
+            base = f"{base}-{hashlib.sha1(exercise.encode('utf-8')).hexdigest()[:6]}".lstrip("-")
         n = seen.get(base, 0) + 1
         seen[base] = n
         out.append((base if n == 1 else f"{base}-{n}", variants))
