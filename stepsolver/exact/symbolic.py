@@ -34,9 +34,6 @@ def _value(x):
     return x.val if type(x) is Sym else x
 
 
-def _is_num(node, q=None) -> bool:
-    return node[0] == "num" and (q is None or node[1] == q)
-
 
 class Sym:
     __slots__ = ("node", "val")

@@ -31,7 +31,7 @@ VERSION = "finer_feedback_settings"
 HEADER = f"// Numbas version: {VERSION}\n"
 
 
-def exam(title: str, groups: list, tr) -> str:
+def exam(title: str, groups: list) -> str:
     """The .exam text.  ``groups``: (exercise title, [question dict, ...])."""
     data = {
         "name": title,
@@ -67,7 +67,7 @@ def exam(title: str, groups: list, tr) -> str:
     return HEADER + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def question(name: str, statement: str, advice: str, parts: list, tr) -> dict:
+def question(name: str, statement: str, parts: list, tr) -> dict:
     """One variant.  ``parts``: per quantity (prompt HTML with ``[[g]]`` where
     gap g goes, and its gaps: blank namespaces with ``var``, ``formula``
     (a tree or None), ``value``, ``tolerance``, ``decimals``, ``old`` and
@@ -95,7 +95,7 @@ def question(name: str, statement: str, advice: str, parts: list, tr) -> dict:
         out_parts.append({"type": "gapfill", "marks": 0, "prompt": part.prompt, "gaps": gaps, "sortAnswers": False})
     return {
         "name": name, "tags": ["stepsolver"], "metadata": {"description": "", "licence": "None specified"},
-        "statement": statement, "advice": advice, "rulesets": {}, "extensions": [], "builtin_constants":
+        "statement": statement, "advice": "", "rulesets": {}, "extensions": [], "builtin_constants":
             {"e": True, "pi,\u03c0": True, "i": True, "j": False},
         "constants": [], "variables": variables, "variablesTest": {"condition": "", "maxRuns": 100},
         "ungrouped_variables": list(variables), "variable_groups": [], "functions": FUNCTIONS,

@@ -56,11 +56,8 @@ def variant(v, tr, f) -> dict:
     true, tol, hint, old, formula, given, order, dec = {}, {}, {}, {}, {}, {}, [], {}
     headings = {}
     for e in v.entries:
-        if e.first:
-            s = e.step
-            headings[f"s{s.index}"] = tr.t("quiz.update_heading", index=s.index,
-                                          examples=tr.t("net.examples", count=len(s.examples),
-                                                        list=", ".join(str(x) for x in s.examples)))
+        if e.heading:
+            headings[f"s{e.step.index}"] = e.heading
         for row in e.cells:
             for c in row:
                 true[c.var] = to_float(c.value)
@@ -91,7 +88,7 @@ def pack(variants: list) -> str:
     return '"\n    "'.join(text[i:i + 76] for i in range(0, len(text), 76))
 
 
-def info(qid: str, p, tr, traces) -> str:
+def info(qid: str, p, tr) -> str:
     kind = type(p.trace).__name__.replace("Trace", "").lower() or "exercise"
     data = {
         "uuid": str(uuid.uuid5(NAMESPACE, f"stepsolver/{qid}")),

@@ -148,7 +148,7 @@ def render_qti(traces: list, options: RenderOptions | None = None) -> bytes:
     return package(quiz, assessment, manifest)
 
 
-def quiz_entries(p, formulas: tuple | None = None) -> list:
+def quiz_entries(p, tr, formulas: tuple | None = None) -> list:
     """The quiz items of one problem (a ProblemView) step by step, each with
     its trace key's number in worked order and, per entry, the variable that
     holds it and -- from ``formulas`` (marking/formulas.py) -- the formula
@@ -174,7 +174,13 @@ def quiz_entries(p, formulas: tuple | None = None) -> list:
                                               value=item.matrix[i, j], blank=b,
                                               old=(item.old[i, j] if item.old is not None and item.old[i, j] != item.matrix[i, j] else None))
                               for j, b in enumerate(row)])
-            out.append(SimpleNamespace(step=s, first=n == 0 and several, item=item, key=item.key, number=k, cells=cells))
+            heading = None
+            if n == 0 and several:
+                heading = tr.t("quiz.update_heading", index=s.index,
+                               examples=tr.t("net.examples", count=len(s.examples),
+                                             list=", ".join(str(x) for x in s.examples)))
+            out.append(SimpleNamespace(step=s, first=n == 0 and several, heading=heading, item=item, key=item.key,
+                                       number=k, cells=cells))
     return out
 
 
@@ -197,7 +203,7 @@ def render_numbas(traces: list, options: RenderOptions | None = None) -> str:
         prompt_tpl = env.get_template("numbas/prompt.html.j2")
         for p in ctx["problems"]:
             parts = []
-            for e in quiz_entries(p, formulas(p.trace)):
+            for e in quiz_entries(p, tr, formulas(p.trace)):
                 gaps, gap_of = [], []
                 for row in e.cells:
                     gap_row = []
@@ -210,22 +216,17 @@ def render_numbas(traces: list, options: RenderOptions | None = None) -> str:
                                                     decimals=c.blank.decimals, old=c.old,
                                                     old_float=None if c.old is None else to_float(c.old)))
                     gap_of.append(gap_row)
-                heading = None
-                if e.first:
-                    s = e.step
-                    heading = tr.t("quiz.update_heading", index=s.index,
-                                   examples=tr.t("net.examples", count=len(s.examples),
-                                                 list=", ".join(str(x) for x in s.examples)))
-                prompt = tidy(prompt_tpl.render(**{**ctx, "p": p, "n": p.n, "q": e.item, "gaps": gap_of, "heading": heading}))
+                prompt = tidy(prompt_tpl.render(**{**ctx, "p": p, "n": p.n, "q": e.item, "gaps": gap_of,
+                                                   "heading": e.heading}))
                 entries = [(c.var, c.value) for row in e.cells for c in row if c.var is not None]
                 parts.append(SimpleNamespace(prompt=prompt, gaps=gaps, entries=entries))
             statement = tidy(statement_tpl.render(**{**ctx, "p": p, "n": p.n}))
-            groups.setdefault(p.exercise, []).append(numbas.question(p.title, statement, "", parts, tr))
+            groups.setdefault(p.exercise, []).append(numbas.question(p.title, statement, parts, tr))
     except jinja2.TemplateError as exc:
         raise RenderError(f"template numbas: {exc}") from None
     title = traces[0].problem.name if len(groups) == 1 and len(traces) == 1 else (
         next(iter(groups)) if len(groups) == 1 else tr.t("doc.worked_solutions"))
-    return numbas.exam(title, list(groups.items()), tr)
+    return numbas.exam(title, list(groups.items()))
 
 
 def render_prairielearn(traces: list, options: RenderOptions | None = None) -> dict:
@@ -247,7 +248,7 @@ def render_prairielearn(traces: list, options: RenderOptions | None = None) -> d
     try:
         statement_tpl = env.get_template("numbas/statement.html.j2")
         for p, trace in zip(ctx["problems"], traces):
-            entries = quiz_entries(p, formulas(trace))
+            entries = quiz_entries(p, tr, formulas(trace))
             signature = (p.exercise, tuple((e.item.symbol, tuple(tuple(c.blank.given for c in r) for r in e.cells))
                                            for e in entries))
             statement = tidy(statement_tpl.render(**{**ctx, "p": p, "n": p.n}))
@@ -263,7 +264,7 @@ def render_prairielearn(traces: list, options: RenderOptions | None = None) -> d
             data = [prairielearn.variant(v, tr, ctx["f"]) for v in variants]
             question = tidy(question_tpl.render(**{**ctx, "p": first.p, "n": first.p.n, "qs": first.entries}))
             server = tidy(server_tpl.render(**{**ctx, "blob": prairielearn.pack(data)}))
-            info = prairielearn.info(qid, first.p, tr, traces)
+            info = prairielearn.info(qid, first.p, tr)
             files[f"questions/{qid}/info.json"] = info
             files[f"questions/{qid}/question.html"] = question
             files[f"questions/{qid}/server.py"] = server
