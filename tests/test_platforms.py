@@ -184,6 +184,7 @@ def test_prairielearn_server_marks_right_slipped_copied_and_zero_sheets(pl_cours
             ns["generate"](data)
             p = data["params"]
             assert set(data["correct_answers"]) == set(p["order"])
+            assert "nosubvars" not in p["statement"] and "<h3>" in p["statement"]  # the kind's statement, no Numbas
             # right: every entry to the decimals its box asks for
             right = _data(seed)
             ns["generate"](right)

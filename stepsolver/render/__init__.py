@@ -246,12 +246,12 @@ def render_prairielearn(traces: list, options: RenderOptions | None = None) -> d
                                  detail=options.detail, lang=options.lang, figures="inline")
     groups: dict = {}
     try:
-        statement_tpl = env.get_template("numbas/statement.html.j2")
         for p, trace in zip(ctx["problems"], traces):
             entries = quiz_entries(p, tr, formulas(trace))
             signature = (p.exercise, tuple((e.item.symbol, tuple(tuple(c.blank.given for c in r) for r in e.cells))
                                            for e in entries))
-            statement = tidy(statement_tpl.render(**{**ctx, "p": p, "n": p.n}))
+            # the kind's quiz statement (question.html gives PrairieLearn's own instructions)
+            statement = tidy(env.get_template(p.template("quiz_statement.xml.j2")).render(**{**ctx, "p": p, "n": p.n}))
             page = render([trace], "html", html_options)
             solution = page[page.index("<main>") + 6: page.index("</main>")].strip()
             groups.setdefault(signature, []).append(SimpleNamespace(p=p, entries=entries, statement=statement,
